@@ -1,0 +1,1 @@
+"""Conveyor's built-in plugins; each subpackage registers through the ``conveyor`` entry points."""

@@ -1,0 +1,5 @@
+"""``python -m conveyor_runner`` runs the ``conveyor`` command line."""
+
+from conveyor_runner.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The control plane's REST API (routes only: validate -> call control/store -> return)."""

@@ -1,0 +1,64 @@
+"""create_app: builds the FastAPI application of the control plane."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from urllib.parse import urlparse
+
+from fastapi import FastAPI
+
+from conveyor_runner.api import errors
+from conveyor_runner.api.routes import api_router, gate_router
+from conveyor_runner.api.state import ServerState
+from conveyor_runner.plugin.manager import build_registries, get_plugin_manager
+from conveyor_runner.settings import Settings
+from conveyor_runner.store.db import Database
+from conveyor_runner.store.users import signing_key
+
+log = logging.getLogger(__name__)
+
+
+def build_state(settings: Settings, plugins=None) -> ServerState:
+    """Open the database (migrating it), load plugins and the storage driver.
+
+    Raises:
+        ConfigurationError: unreachable database or an invalid setting.
+        PluginNotFoundError: no storage driver serves the storage URL's scheme.
+    """
+    db = Database(settings.database_url)
+    db.migrate()
+    pm = plugins or get_plugin_manager()
+    registries = build_registries(pm)
+    storage_cls = registries.storage.get(urlparse(settings.storage_url).scheme)
+    with db.transaction() as session:
+        key = signing_key(session)
+    return ServerState(
+        settings=settings, db=db, plugins=pm, registries=registries,
+        storage=storage_cls(settings.storage_url), signing_key=key,
+    )
+
+
+def create_app(state: ServerState) -> FastAPI:
+    """The REST application serving ``/api/v1`` and the login gate ``/token``."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        _notify(state, "conveyor_startup", role="api", settings=state.settings)
+        yield
+        _notify(state, "conveyor_shutdown", role="api")
+
+    app = FastAPI(title="Conveyor", version="0.1.0", lifespan=lifespan)
+    app.state.conveyor = state
+    errors.install(app)
+    app.include_router(gate_router)
+    app.include_router(api_router, prefix="/api/v1")
+    return app
+
+
+def _notify(state: ServerState, hook_name: str, **kwargs) -> None:
+    # Lifecycle hooks are observers: a faulty plugin is logged, never fatal.
+    try:
+        getattr(state.plugins.hook, hook_name)(**kwargs)
+    except Exception:  # noqa: BLE001 - plugin code may raise anything
+        log.exception("plugin hook %s failed", hook_name)

@@ -1,0 +1,49 @@
+"""Dependencies routes declare: the server state, the database and the calling principal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from conveyor_runner.api.state import ServerState
+from conveyor_runner.control.auth import Principal, verify_token
+from conveyor_runner.errors import AuthenticationError
+from conveyor_runner.storage.driver import StorageDriver
+from conveyor_runner.store.db import Database
+
+
+def get_state(request: Request) -> ServerState:
+    """The process's ServerState."""
+    return request.app.state.conveyor
+
+
+def get_db(request: Request) -> Database:
+    """The database; routes open their own transaction with ``db.transaction()``."""
+    return request.app.state.conveyor.db
+
+
+def get_storage(request: Request) -> StorageDriver:
+    """The storage driver holding item binaries."""
+    return request.app.state.conveyor.storage
+
+
+def get_principal(request: Request) -> Principal:
+    """The verified caller. Raises ``AuthenticationError`` (401) without a valid token."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("missing token: send 'authorization: Bearer <token>'")
+    return verify_token(token.strip(), request.app.state.conveyor.signing_key)
+
+
+def api_base(request: Request) -> str:
+    """The API base URL as the caller addressed it (used in ``url`` fields)."""
+    return str(request.base_url).rstrip("/") + "/api/v1"
+
+
+StateDep = Annotated[ServerState, Depends(get_state)]
+DbDep = Annotated[Database, Depends(get_db)]
+StorageDep = Annotated[StorageDriver, Depends(get_storage)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+BaseUrlDep = Annotated[str, Depends(api_base)]

@@ -1,0 +1,1 @@
+"""Decisions of the control plane: no HTTP and no SQL."""

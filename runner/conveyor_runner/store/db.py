@@ -1,0 +1,96 @@
+"""Database: engine, sessions and schema migrations for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from conveyor_runner.errors import ConfigurationError
+from conveyor_runner.store.dql_sql import install_sqlite_functions
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class Database:
+    """One engine and its session factory.
+
+    Args:
+        url: SQLAlchemy URL (``sqlite:///...`` or ``postgresql://...``).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _create_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session inside one transaction: committed on success, rolled back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (idempotent).
+
+        Raises:
+            ConfigurationError: the database cannot be reached; the message names the URL
+                (without its password) and the fix.
+        """
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            shown = self.engine.url.render_as_string(hide_password=True)
+            raise ConfigurationError(
+                f"cannot reach the database at {shown}: {exc.orig}; check "
+                "CONVEYOR_DATABASE_URL and that the server is running"
+            ) from exc
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20,
+            max_overflow=20,
+        )
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    if url.startswith("postgres"):
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    raise ConfigurationError(
+        f"unsupported CONVEYOR_DATABASE_URL {url!r}: use sqlite:///path or postgresql://..."
+    )
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    # WAL lets readers proceed during a write; NORMAL sync is durable across process
+    # crashes (only an OS crash can lose the last commits); foreign keys are off by default.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+    install_sqlite_functions(dbapi_connection)

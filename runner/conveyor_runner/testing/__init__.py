@@ -1,0 +1,1 @@
+"""Test kit shipped with the runner: fixtures, stubs and the plugin contract suites."""
