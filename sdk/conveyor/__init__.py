@@ -1,0 +1,235 @@
+"""Conveyor SDK: ``import conveyor as dl`` — the dtlpy-compatible client of a Conveyor server.
+
+Nothing is read or sent at import time: the server URL and token are resolved on the
+first request (``dl.setenv``/``dl.login_token`` > ``CONVEYOR_URL``/``CONVEYOR_TOKEN`` >
+``$CONVEYOR_HOME/login.json`` written by ``conveyor up``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+__version__ = "0.1.0"
+
+from . import exceptions  # noqa: E402 - after __version__, which the client reads
+from .client import ApiClient  # noqa: E402
+from .entities import (  # noqa: E402
+    BaseEntity,
+    Bot,
+    Command,
+    CommandsStatus,
+    Dataset,
+    DirectoryTree,
+    ExpirationOptions,
+    ExportMetadata,
+    IndexDriver,
+    Item,
+    ItemStatus,
+    MemberRole,
+    PagedEntities,
+    Project,
+    SingleDirectory,
+    User,
+)
+from .exceptions import ConveyorError, PlatformException  # noqa: E402
+from .repositories import Bots, Commands, Datasets, Items, Projects, Users  # noqa: E402
+
+logging.getLogger("conveyor").addHandler(logging.NullHandler())
+
+#: the process-wide client every module-level repository uses
+client_api = ApiClient()
+#: output switches, e.g. ``dl.verbose.disable_progress_bar = True``
+verbose = client_api.verbose
+
+projects = Projects(client_api=client_api)
+datasets = Datasets(client_api=client_api)
+items = Items(client_api=client_api)
+commands = Commands(client_api=client_api)
+users = Users(client_api=client_api)
+
+
+def setenv(url: str) -> None:
+    """Use the Conveyor server at ``url`` (root or ``.../api/v1``); see ``ApiClient.setenv``."""
+    client_api.setenv(url)
+
+
+def login_token(token: str) -> bool:
+    """Use ``token`` after checking it with ``GET /users/me``; see ``ApiClient.login_token``."""
+    return client_api.login_token(token)
+
+
+def login(email: str, password: str) -> bool:
+    """Log in with e-mail and password (``POST <root>/token``); see ``ApiClient.login``."""
+    return client_api.login(email, password)
+
+
+def login_m2m(
+    email: str,
+    password: str,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    force: bool = False,
+) -> bool:
+    """Machine login; reuses a valid token of the same user; see ``ApiClient.login_m2m``."""
+    return client_api.login_m2m(
+        email, password, client_id=client_id, client_secret=client_secret, force=force
+    )
+
+
+def logout() -> bool:
+    """Forget every token in this process; see ``ApiClient.logout``."""
+    return client_api.logout()
+
+
+def info(with_token: bool = True) -> dict:
+    """``{environment, user_email[, token]}`` of the current connection; sends no request."""
+    return client_api.info(with_token=with_token)
+
+
+def token_expired() -> bool:
+    """True without a token or when it is within 60 s of ``exp``; sends no request."""
+    return client_api.token_expired()
+
+
+def token() -> str | None:
+    """The current token (dtlpy's ``dl.token()``), or None."""
+    return client_api.token
+
+
+__all__ = [
+    "ApiClient",
+    "BaseEntity",
+    "Bot",
+    "Bots",
+    "Command",
+    "Commands",
+    "CommandsStatus",
+    "ConveyorError",
+    "Dataset",
+    "Datasets",
+    "DirectoryTree",
+    "ExpirationOptions",
+    "ExportMetadata",
+    "IndexDriver",
+    "Item",
+    "ItemStatus",
+    "Items",
+    "MemberRole",
+    "PagedEntities",
+    "PlatformException",
+    "Project",
+    "Projects",
+    "SingleDirectory",
+    "User",
+    "Users",
+    "client_api",
+    "commands",
+    "datasets",
+    "exceptions",
+    "info",
+    "items",
+    "login",
+    "login_m2m",
+    "login_token",
+    "logout",
+    "projects",
+    "setenv",
+    "token",
+    "token_expired",
+    "users",
+    "verbose",
+]
+
+
+# ---------------------------------------------------------------------------------------
+# Names owned by the annotations/filters work (conveyor.entities.filters,
+# conveyor.annotations, conveyor.repositories.annotations), re-exported in one block.
+from .annotations import (  # noqa: E402
+    Annotation,
+    AnnotationCollection,
+    AnnotationStatus,
+    AnnotationType,
+    BaseAnnotationDefinition,
+    Box,
+    Classification,
+    Cube,
+    Description,
+    Ellipse,
+    ExportVersion,
+    FrameAnnotation,
+    Message,
+    Note,
+    Point,
+    Polygon,
+    Polyline,
+    Pose,
+    Segmentation,
+    Subtitle,
+    UndefinedAnnotationType,
+    ViewAnnotationOptions,
+)
+from .entities.filters import (  # noqa: E402
+    Filters,
+    FiltersKnownFields,
+    FiltersMethod,
+    FiltersOperations,
+    FiltersOrderByDirection,
+    FiltersResource,
+)
+from .repositories.annotations import Annotations  # noqa: E402
+
+
+class _AnnotationsEntry(Annotations):
+    """``dl.annotations``: the Annotations repository, which also shadows the package name.
+
+    ``conveyor.annotations`` is both this singleton (dtlpy's ``dl.annotations``) and a
+    subpackage; attributes the repository lacks are looked up in the package, so
+    ``import conveyor.annotations.enums as enums`` and ``dl.annotations.Box`` still work.
+    """
+
+    def __getattr__(self, name: str):
+        package = sys.modules.get(f"{__name__}.annotations")
+        if name.startswith("__") or package is None or package is self:
+            raise AttributeError(name)
+        try:
+            return getattr(package, name)
+        except AttributeError:
+            raise AttributeError(f"'Annotations' object has no attribute {name!r}") from None
+
+
+# bound after the package import above, which set the attribute to the package module
+annotations = _AnnotationsEntry(client_api=client_api)
+
+__all__ += [
+    "Annotation",
+    "AnnotationCollection",
+    "AnnotationStatus",
+    "AnnotationType",
+    "Annotations",
+    "BaseAnnotationDefinition",
+    "Box",
+    "Classification",
+    "Cube",
+    "Description",
+    "Ellipse",
+    "ExportVersion",
+    "Filters",
+    "FiltersKnownFields",
+    "FiltersMethod",
+    "FiltersOperations",
+    "FiltersOrderByDirection",
+    "FiltersResource",
+    "FrameAnnotation",
+    "Message",
+    "Note",
+    "Point",
+    "Polygon",
+    "Polyline",
+    "Pose",
+    "Segmentation",
+    "Subtitle",
+    "UndefinedAnnotationType",
+    "ViewAnnotationOptions",
+    "annotations",
+]
