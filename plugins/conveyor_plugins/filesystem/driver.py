@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
@@ -12,6 +13,7 @@ from conveyor_runner.errors import ConfigurationError
 from conveyor_runner.storage.driver import SizeMismatchError, StorageDriver
 
 _CHUNK = 1024 * 1024
+_KEY = re.compile(r"^[0-9a-z._-]+(/[0-9a-z._-]+)*$")
 
 
 class FilesystemStorageDriver(StorageDriver):
@@ -29,12 +31,14 @@ class FilesystemStorageDriver(StorageDriver):
             )
         self.root = Path(unquote(parsed.path))
         self.root.mkdir(parents=True, exist_ok=True)
+        self.root = self.root.resolve()
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents:
-            raise ValueError(f"storage key {key!r} escapes the storage root")
-        return path
+        # Keys come from the control plane, but check them anyway: a key that could
+        # climb out of the root is refused without touching the disk.
+        if not _KEY.match(key) or ".." in key.split("/"):
+            raise ValueError(f"storage key {key!r} is not a relative path of [0-9a-z/._-]")
+        return self.root / key
 
     def put(self, key: str, stream: BinaryIO, *, expected_size: int | None = None) -> int:
         target = self._path(key)

@@ -69,13 +69,15 @@ def store_upload(db: Database, storage: StorageDriver, principal: Principal,
         existing = items.find_by_filename(session, dataset.id, filename)
         if existing is not None and upload.mode == "skip":
             return existing, "skip"
+        existing_id = existing.id if existing is not None else None
     header = upload.stream.read(media.HEADER_BYTES)
     upload.stream.seek(0)
     key = f"items/{upload.dataset_id}/{new_id()}"
     size = storage.put(key, upload.stream, expected_size=upload.declared_size)
     system = _system_metadata(filename, size, header)
     try:
-        row, op, old_key = _write_record(db, principal, upload, filename, key, system)
+        row, op, old_key = _write_record(db, principal, upload, filename, key, system,
+                                         existing_id)
     except BaseException:
         storage.delete(key)
         raise
@@ -95,11 +97,14 @@ def _system_metadata(filename: str, size: int, header: bytes) -> dict:
 
 
 def _write_record(db: Database, principal: Principal, upload: Upload, filename: str, key: str,
-                  system: dict) -> tuple[ItemRow, str, str | None]:
+                  system: dict, existing_id: str | None) -> tuple[ItemRow, str, str | None]:
     user_meta = dict(upload.metadata)
     user_meta["system"] = {**user_meta.get("system", {}), **system}
     with db.transaction() as session:
-        existing = items.find_by_filename(session, upload.dataset_id, filename)
+        # Only an overwrite needs to look again; a new path relies on the unique constraint,
+        # so a concurrent upload of the same path loses with 409 instead of a double insert.
+        existing = items.find_by_filename(session, upload.dataset_id, filename) \
+            if existing_id else None
         if existing is None:
             row = items.add_file(
                 session, upload.dataset_id, filename, principal.email, storage_key=key,
@@ -107,8 +112,6 @@ def _write_record(db: Database, principal: Principal, upload: Upload, filename: 
                 description=upload.description,
             )
             return row, "created", None
-        if upload.mode == "skip":
-            return existing, "skip", key  # lost a race with an identical upload: drop ours
         old_key = existing.storage_key
         existing.storage_key, existing.size = key, system["size"]
         existing.mimetype, existing.metadata_ = system["mimetype"], user_meta

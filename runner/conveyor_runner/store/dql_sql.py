@@ -305,7 +305,8 @@ def _spec(spec: str) -> tuple[tuple[str, ...], str, Any]:
     return tuple(path), op, tuple(value) if isinstance(value, list) else value
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=4096)
 def _document(document: Any) -> Any:
-    # Several predicates of one row read the same document; parse it once.
+    # Several predicates of one row, and the count query before the page query, read the
+    # same documents: parse each once (a page is at most 1,000 rows).
     return None if document is None else json.loads(document)

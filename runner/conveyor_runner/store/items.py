@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -111,11 +112,14 @@ def _insert_ignore(session: Session, values: dict) -> None:
 
 
 def add_file(session: Session, dataset_id: str, filename: str, creator: str, **fields) -> ItemRow:
-    """Insert a file item (its folders are created too). ``ConflictError`` if the path is taken."""
+    """Insert a file item (its folders are created too).
+
+    Raises:
+        ConflictError: the path is taken (the unique constraint decides, so concurrent
+            inserts of one path cannot both succeed); the transaction must be rolled back.
+    """
     folder, name = split_path(filename)
     ensure_folders(session, dataset_id, folder, creator)
-    if find_by_filename(session, dataset_id, filename) is not None:
-        raise ConflictError(f"filename: {filename!r} already exists in the dataset", "filename")
     stamp = now_iso()
     row = ItemRow(
         id=new_id(), dataset_id=dataset_id, filename=filename, dir=folder, name=name,
@@ -123,7 +127,11 @@ def add_file(session: Session, dataset_id: str, filename: str, creator: str, **f
         updated_at=stamp, updated_by=creator, doc={}, **fields,
     )
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ConflictError(f"filename: {filename!r} already exists in the dataset",
+                            "filename") from None
     return row
 
 
