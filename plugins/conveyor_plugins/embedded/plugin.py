@@ -1,0 +1,11 @@
+"""Registers the embedded queue transport."""
+
+from conveyor_runner.plugin import hookimpl
+
+from conveyor_plugins.embedded.transport import EmbeddedTransport
+
+
+@hookimpl
+def conveyor_register_queue_transports():
+    """The embedded transport serves ``embedded:///path/queue.db`` URLs."""
+    return [EmbeddedTransport]

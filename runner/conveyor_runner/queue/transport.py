@@ -1,0 +1,136 @@
+"""QueueTransport: the contract every execution queue (embedded, RabbitMQ, ...) fulfils.
+
+Messages are opaque bytes with a ``message_id`` (the execution id) and string headers.
+Delivery is at-least-once: a message leaves the queue only when a consumer acks it, and
+returns to the queue when its consumer nacks it, closes, disconnects or dies. Every
+delivery of a message counts (``delivery_count`` starts at 1), which is how ``maxAttempts``
+and ``onReset`` are enforced above this layer. A message that cannot be processed at all
+(undecodable) goes to the queue's dead-letter list with a reason, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from conveyor_runner.errors import RunnerError
+
+
+class QueueUnavailableError(RunnerError):
+    """The queue backend could not be reached within the bounded wait (retryable)."""
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message set aside with the reason it could not be processed."""
+
+    message_id: str
+    body: bytes
+    reason: str
+    headers: dict[str, str] = field(default_factory=dict)
+    dead_at: str = ""
+
+
+class Delivery(abc.ABC):
+    """One delivery of a message to a consumer. Settle it exactly once.
+
+    ``ack``/``nack``/``dead_letter`` may be called from any thread; implementations marshal
+    the call onto their connection as needed. Settling twice raises ``RuntimeError``.
+    """
+
+    message_id: str
+    body: bytes
+    headers: dict[str, str]
+    #: 1 for the first delivery, then +1 for every redelivery.
+    delivery_count: int
+
+    @abc.abstractmethod
+    def ack(self) -> None:
+        """Remove the message from the queue for good (blocking until the backend agrees)."""
+
+    @abc.abstractmethod
+    def nack(self) -> None:
+        """Return the message to the queue for another delivery."""
+
+    @abc.abstractmethod
+    def dead_letter(self, reason: str) -> None:
+        """Move the message to the queue's dead-letter list with ``reason``."""
+
+
+class Consumer(abc.ABC):
+    """A subscription to one queue with a bounded number of unsettled deliveries."""
+
+    @abc.abstractmethod
+    def receive(self, timeout: float) -> Delivery | None:
+        """Block up to ``timeout`` seconds for the next delivery; None when none came.
+
+        Never returns more unsettled deliveries than the prefetch allows. Thread-safe.
+        """
+
+    @abc.abstractmethod
+    def set_prefetch(self, prefetch: int) -> None:
+        """Change how many deliveries may be unsettled at once (>= 1)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop consuming; unsettled deliveries return to the queue. Idempotent."""
+
+
+class QueueTransport(abc.ABC):
+    """Publishes and consumes execution messages on named, durable queues.
+
+    Args:
+        url: the queue URL whose scheme selected this transport.
+    """
+
+    #: URL schemes this transport serves (``("embedded",)``, ``("amqp", "amqps")``).
+    schemes: ClassVar[tuple[str, ...]]
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @abc.abstractmethod
+    def declare(self, queue: str, *, delivery_timeout: float | None = None) -> None:
+        """Create the durable queue if needed. Idempotent.
+
+        Args:
+            delivery_timeout: seconds a delivery may stay unsettled before the backend may
+                take it back (RabbitMQ's consumer timeout); None means the backend default.
+        """
+
+    @abc.abstractmethod
+    def publish(self, queue: str, body: bytes, *, message_id: str,
+                headers: dict[str, str] | None = None) -> None:
+        """Durably enqueue a message; returns only once the backend has stored it.
+
+        Raises:
+            QueueUnavailableError: the backend did not confirm within the bounded wait.
+        """
+
+    @abc.abstractmethod
+    def consume(self, queue: str, *, prefetch: int) -> Consumer:
+        """Start consuming ``queue`` (declared beforehand) with ``prefetch`` >= 1."""
+
+    @abc.abstractmethod
+    def depth(self, queue: str) -> int:
+        """Messages waiting to be delivered (not counting unsettled deliveries)."""
+
+    @abc.abstractmethod
+    def purge(self, queue: str) -> int:
+        """Drop every waiting message; returns how many. Unsettled deliveries are kept."""
+
+    @abc.abstractmethod
+    def delete_queue(self, queue: str) -> None:
+        """Remove the queue and its messages. Idempotent."""
+
+    @abc.abstractmethod
+    def dead_letters(self, queue: str) -> list[DeadLetter]:
+        """The queue's dead-lettered messages, oldest first."""
+
+    @abc.abstractmethod
+    def redrive(self, queue: str, message_id: str | None = None) -> int:
+        """Move dead letters (one, or all) back to the queue; returns how many."""
+
+    def close(self) -> None:
+        """Release connections. Idempotent."""
