@@ -51,12 +51,42 @@ def save_login(settings: Settings, prepared: PreparedServer) -> str:
     return str(path)
 
 
+class _DrainingServer(uvicorn.Server):
+    """Uvicorn that first drains replicas (while still serving their reports) on a signal."""
+
+    def __init__(self, config: uvicorn.Config, state: ServerState) -> None:
+        super().__init__(config)
+        self._state = state
+        self._draining = False
+
+    def handle_exit(self, sig: int, frame) -> None:
+        if self._draining:  # a second Ctrl-C: stop now
+            return super().handle_exit(sig, frame)
+        self._draining = True
+        timeout = self._drain_timeout()
+        print(f"stopping: draining replicas (up to {timeout:.0f} s; Ctrl-C again to force)",
+              flush=True)
+        threading.Thread(target=self._drain_then_exit, args=(sig, frame, timeout),
+                         daemon=True).start()
+
+    def _drain_timeout(self) -> float:
+        from conveyor_runner.store import services
+
+        with self._state.db.transaction() as session:
+            drains = [float(s.doc.get("drainTime", 600)) for s in services.all_services(session)]
+        return max(drains, default=0.0) + 5.0
+
+    def _drain_then_exit(self, sig: int, frame, timeout: float) -> None:
+        self._state.plane.drain_all(timeout)
+        super().handle_exit(sig, frame)
+
+
 def serve(prepared: PreparedServer) -> None:
-    """Serve until SIGINT/SIGTERM, then finish in-flight requests and return."""
+    """Serve until SIGINT/SIGTERM: drain replicas, finish in-flight requests, return."""
     settings = prepared.state.settings
     config = uvicorn.Config(create_app(prepared.state), host=settings.host, port=settings.port,
                             log_level="warning", access_log=False, timeout_graceful_shutdown=10)
-    uvicorn.Server(config).run()
+    _DrainingServer(config, prepared.state).run()
     prepared.state.db.dispose()
 
 
@@ -86,7 +116,8 @@ class ServerThread:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        """Stop serving and wait for the thread to end."""
+        """Drain replicas, stop serving and wait for the thread to end."""
+        self.prepared.state.plane.drain_all(timeout=30)
         self._server.should_exit = True
         self._thread.join(timeout=30)
         self.prepared.state.db.dispose()

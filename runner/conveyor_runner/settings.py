@@ -22,6 +22,8 @@ class Settings(BaseModel):
         data_dir: root of the embedded default's state (database, binaries, queue).
         database_url: SQLAlchemy URL; SQLite under ``data_dir`` unless set.
         storage_url: where item binaries live; ``file://<data_dir>/binaries`` unless set.
+        queue_url: where executions travel; the embedded queue under ``data_dir`` unless set
+            (``CONVEYOR_QUEUE_URL=amqp://...`` selects RabbitMQ).
         public_url: the URL clients use to reach this server (put into ``url`` fields).
         token_ttl_seconds: lifetime of issued JWTs.
     """
@@ -33,6 +35,7 @@ class Settings(BaseModel):
     data_dir: Path
     database_url: str
     storage_url: str
+    queue_url: str
     public_url: str
     token_ttl_seconds: int = 7 * 24 * 3600
 
@@ -60,6 +63,7 @@ class Settings(BaseModel):
             database_url or env.get("CONVEYOR_DATABASE_URL") or f"sqlite:///{root / 'conveyor.db'}"
         )
         storage_url = env.get("CONVEYOR_STORAGE_URL") or (root / "binaries").as_uri()
+        queue_url = env.get("CONVEYOR_QUEUE_URL") or "embedded://" + str(root / "queue.db")
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         public_url = public_url or env.get("CONVEYOR_PUBLIC_URL") or f"http://{shown_host}:{port}"
         return cls(
@@ -68,8 +72,16 @@ class Settings(BaseModel):
             data_dir=root,
             database_url=database_url,
             storage_url=storage_url,
+            queue_url=queue_url,
             public_url=public_url.rstrip("/"),
         )
+
+    @property
+    def replica_queue_url(self) -> str:
+        """The queue URL replicas use: the embedded queue is reached through this server."""
+        if self.queue_url.startswith("embedded://"):
+            return "embedded+" + self.public_url
+        return self.queue_url
 
     @property
     def api_url(self) -> str:

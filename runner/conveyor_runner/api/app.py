@@ -6,11 +6,13 @@ import contextlib
 import logging
 from urllib.parse import urlparse
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from conveyor_runner.api import errors
 from conveyor_runner.api.routes import api_router, gate_router
 from conveyor_runner.api.state import ServerState
+from conveyor_runner.control.plane import ControlPlane
 from conveyor_runner.plugin.manager import build_registries, get_plugin_manager
 from conveyor_runner.settings import Settings
 from conveyor_runner.store.db import Database
@@ -24,7 +26,7 @@ def build_state(settings: Settings, plugins=None) -> ServerState:
 
     Raises:
         ConfigurationError: unreachable database or an invalid setting.
-        PluginNotFoundError: no storage driver serves the storage URL's scheme.
+        PluginNotFoundError: no storage driver or queue transport serves the URL's scheme.
     """
     db = Database(settings.database_url)
     db.migrate()
@@ -36,6 +38,7 @@ def build_state(settings: Settings, plugins=None) -> ServerState:
     return ServerState(
         settings=settings, db=db, plugins=pm, registries=registries,
         storage=storage_cls(settings.storage_url), signing_key=key,
+        plane=ControlPlane(settings, db, registries, key),
     )
 
 
@@ -44,9 +47,13 @@ def create_app(state: ServerState) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
+        # Long polls (sync execute, queue receive) hold worker threads: allow plenty.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 200
+        state.plane.start()
         _notify(state, "conveyor_startup", role="api", settings=state.settings)
         yield
         _notify(state, "conveyor_shutdown", role="api")
+        state.plane.stop()
 
     app = FastAPI(title="Conveyor", version="0.1.0", lifespan=lifespan)
     app.state.conveyor = state

@@ -161,3 +161,44 @@ def command_json(row: CommandRow, base: str) -> dict:
         "createdAt": row.created_at,
         "updatedAt": row.updated_at,
     }
+
+
+def package_json(row, base: str, doc: dict | None = None, version: str | None = None) -> dict:
+    """A Package entity (``doc``/``version`` override for a past revision)."""
+    doc = row.doc if doc is None else doc
+    return {
+        "modules": [], "slots": None, "serviceConfig": None, "requirements": [],
+        "codebase": None, "metadata": {}, "global": False, **doc,
+        "id": row.id, "name": row.name, "version": version or row.version, "type": row.type,
+        "projectId": row.project_id, "creator": row.creator, "createdAt": row.created_at,
+        "updatedAt": row.updated_at, "url": f"{base}/packages/{row.id}",
+    }
+
+
+def service_json(row, base: str, bot_email: str | None) -> dict:
+    """A Service entity; the runtime autoscaler is only ever rabbitmq/rps (dtlpy parses it)."""
+    return {
+        **row.doc,
+        "id": row.id, "name": row.name, "projectId": row.project_id, "orgId": ORG["id"],
+        "packageId": row.package_id, "packageRevision": row.package_revision,
+        "moduleName": row.module_name, "active": row.active, "botUserName": bot_email,
+        "version": str(row.revision), "creator": row.creator, "createdAt": row.created_at,
+        "updatedAt": row.updated_at, "updatedBy": row.updated_by,
+        "url": f"{base}/services/{row.id}",
+    }
+
+
+def execution_json(row, base: str) -> dict:
+    """An Execution entity; ``latestStatus`` always carries a ``status``."""
+    latest = row.status_log[-1] if row.status_log else {"status": row.status}
+    return {
+        **row.doc,
+        "id": row.id, "url": f"{base}/executions/{row.id}", "creator": row.creator,
+        "createdAt": row.created_at, "updatedAt": row.updated_at, "input": row.input,
+        "output": row.output, "status": row.status_log, "statusLog": row.status_log,
+        "latestStatus": latest, "functionName": row.function_name, "duration": row.duration,
+        "attempts": row.attempts, "maxAttempts": row.max_attempts,
+        "toTerminate": row.to_terminate, "serviceId": row.service_id,
+        "projectId": row.project_id, "error": row.error,
+        "triggerId": row.doc.get("triggerId"), "pipeline": row.doc.get("pipeline"),
+    }

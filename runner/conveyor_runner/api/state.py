@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pluggy
 
+from conveyor_runner.control.plane import ControlPlane
 from conveyor_runner.plugin.manager import Registries
 from conveyor_runner.settings import Settings
 from conveyor_runner.storage.driver import StorageDriver
@@ -22,3 +23,4 @@ class ServerState:
     registries: Registries
     storage: StorageDriver
     signing_key: str
+    plane: ControlPlane

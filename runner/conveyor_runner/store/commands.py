@@ -34,6 +34,14 @@ def finish(row: CommandRow, status: str, *, spec: dict | None = None,
     row.updated_at = now_iso()
 
 
+def get(session: Session, command_id: str) -> CommandRow:
+    """A command by id, without access checks (internal use). ``NotFoundError`` if absent."""
+    row = session.get(CommandRow, command_id)
+    if row is None:
+        raise NotFoundError(f"command {command_id} not found")
+    return row
+
+
 def visible_command(session: Session, command_id: str, user_id: str) -> CommandRow:
     """The caller's command, else ``NotFoundError``."""
     row = session.get(CommandRow, command_id)

@@ -181,3 +181,141 @@ class SettingRow(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class PackageRow(Base):
+    """A package: modules and functions, with a codebase; revisions keep every version."""
+
+    __tablename__ = "packages"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_packages_project_name"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(16), default="faas")
+    creator: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[str] = mapped_column(STAMP)
+    updated_at: Mapped[str] = mapped_column(STAMP)
+    #: modules, codebase, requirements, serviceConfig, slots, metadata, ... (wire keys).
+    doc: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+
+
+class PackageRevisionRow(Base):
+    """The package JSON as it was at one version."""
+
+    __tablename__ = "package_revisions"
+    __table_args__ = (
+        UniqueConstraint("package_id", "version", name="uq_package_revisions_version"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    package_id: Mapped[str] = mapped_column(
+        ForeignKey("packages.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(STAMP)
+    doc: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+
+
+class ServiceRow(Base):
+    """A deployed package module: desired replicas, runtime settings, its bot."""
+
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_services_project_name"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    package_id: Mapped[str] = mapped_column(ForeignKey("packages.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    package_revision: Mapped[str] = mapped_column(String(64))
+    module_name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    bot_id: Mapped[str | None] = mapped_column(ID)
+    #: Bumped whenever running replicas must be replaced (code or runtime change).
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    creator: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[str] = mapped_column(STAMP)
+    updated_at: Mapped[str] = mapped_column(STAMP)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+    #: runtime, initParams, maxAttempts, executionTimeout, drainTime, onReset, ... (wire keys).
+    doc: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+    #: What the control plane observed: replica errors, crash loops, scaling decisions.
+    status: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+
+
+class ExecutionRow(Base):
+    """The ledger: one record per invocation, written before its message is published."""
+
+    __tablename__ = "executions"
+    __table_args__ = (
+        Index("ix_executions_service_status", "service_id", "status"),
+        Index("ix_executions_project_id", "project_id", "id"),
+        Index("ix_executions_unpublished", "published"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE")
+    )
+    service_id: Mapped[str] = mapped_column(ID)
+    function_name: Mapped[str] = mapped_column(String(200))
+    #: The latest status: created, in-progress, success, failed, terminated, ...
+    status: Mapped[str] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    to_terminate: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: False until the queue confirmed the message (the dispatcher retries the rest).
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Id of the current queue message; deliveries of older messages are stale duplicates.
+    dispatch_id: Mapped[str] = mapped_column(ID)
+    replica_id: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[str | None] = mapped_column(STAMP)
+    creator: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[str] = mapped_column(STAMP)
+    updated_at: Mapped[str] = mapped_column(STAMP)
+    duration: Mapped[float | None] = mapped_column()
+    input: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+    output: Mapped[object] = mapped_column(JsonDoc, nullable=True)
+    status_log: Mapped[list] = mapped_column(JsonDoc, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    #: trigger, pipeline, eventContext, package name/revision, ... (wire keys).
+    doc: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+
+
+class ExecutionLogRow(Base):
+    """One log line an execution (or its replica) wrote."""
+
+    __tablename__ = "execution_logs"
+    __table_args__ = (
+        Index("ix_execution_logs_execution", "execution_id", "id"),
+        Index("ix_execution_logs_service", "service_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    execution_id: Mapped[str | None] = mapped_column(ID)
+    service_id: Mapped[str] = mapped_column(ID)
+    replica_id: Mapped[str | None] = mapped_column(String(100))
+    timestamp: Mapped[str] = mapped_column(STAMP)
+    level: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class ReplicaRow(Base):
+    """A replica as it reported itself: alive, busy, or failing to load its code."""
+
+    __tablename__ = "replicas"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ID, index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    #: starting, ready, draining, failed, exited.
+    state: Mapped[str] = mapped_column(String(16))
+    busy: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[str] = mapped_column(STAMP)
+    heartbeat_at: Mapped[str] = mapped_column(STAMP)
+    info: Mapped[dict] = mapped_column(JsonDoc, default=dict)

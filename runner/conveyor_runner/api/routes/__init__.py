@@ -9,12 +9,19 @@ from conveyor_runner.api.routes import (
     commands,
     dataset_query,
     datasets,
+    executions,
+    faas_query,
     items,
+    packages,
     projects,
+    queues,
+    replicas,
+    services,
 )
 
 gate_router = auth.gate_router
 
 api_router = APIRouter()
-for _module in (auth, projects, bots, datasets, dataset_query, items, annotations, commands):
+for _module in (auth, projects, bots, datasets, dataset_query, items, annotations, commands,
+                packages, services, faas_query, executions, replicas, queues):
     api_router.include_router(_module.router)

@@ -1,0 +1,126 @@
+"""Executions: create (one or a batch), get (with long-poll), progress, terminate, rerun."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+
+from conveyor_runner.api.bodies import read_body
+from conveyor_runner.api.deps import BaseUrlDep, DbDep, PrincipalDep, StateDep
+from conveyor_runner.api.render import command_json, execution_json
+from conveyor_runner.control import batches
+from conveyor_runner.control import executions as ledger
+from conveyor_runner.errors import InvalidInputError
+from conveyor_runner.store import executions, services
+
+router = APIRouter(tags=["executions"])
+MAX_WAIT = 60.0
+
+
+@router.post("/executions/{service_id}")
+async def create_execution(service_id: str, request: Request, principal: PrincipalDep,
+                           state: StateDep, base: BaseUrlDep) -> dict:
+    """Record an execution, then publish it; or start a batch (answers a Command)."""
+    body = await read_body(request)
+    function_name = body.get("functionName") or "run"
+    if not isinstance(function_name, str):
+        raise InvalidInputError("functionName: must be a string", "functionName")
+    if body.get("batch") is not None:
+        command = await run_in_threadpool(batches.start_batch, state, principal, service_id,
+                                          function_name, body["batch"])
+        return command_json(command, base)
+    return await run_in_threadpool(_create, state, principal, service_id, function_name,
+                                   body, base)
+
+
+def _create(state, principal, service_id: str, function_name: str, body: dict,
+            base: str) -> dict:
+    with state.db.transaction() as session:
+        service = services.visible_service(session, service_id, principal.user_id)
+        row = ledger.create(session, principal.user_id, principal.email, service, function_name,
+                            body.get("input"))
+        result = execution_json(row, base)
+    state.plane.dispatcher.publish([row])
+    return result
+
+
+@router.get("/executions/{execution_id}")
+def get_execution(execution_id: str, principal: PrincipalDep, state: StateDep,
+                  base: BaseUrlDep, wait: float = 0.0) -> dict:
+    """One execution; with ``?wait=N`` (<= 60) answers once it is terminal or N s passed."""
+    def load():
+        with state.db.transaction() as session:
+            return executions.visible_execution(session, execution_id, principal.user_id)
+
+    row = load()
+    if wait > 0 and row.status not in ledger.TERMINAL:
+        latest = [row]
+
+        def finished() -> bool:
+            latest[0] = load()
+            return latest[0].status in ledger.TERMINAL
+
+        state.plane.waiters.wait_until(finished, min(wait, MAX_WAIT))
+        row = latest[0]
+    return execution_json(row, base)
+
+
+def _mutate(state, principal, execution_id: str, change, base: str) -> dict:
+    """Apply ``change(session, row)`` in one transaction; wake waiters; return the JSON."""
+    with state.db.transaction() as session:
+        row = executions.visible_execution(session, execution_id, principal.user_id)
+        change(session, row)
+        result = execution_json(row, base)
+    state.plane.waiters.notify()
+    return result
+
+
+@router.post("/executions/{execution_id}/terminate")
+def terminate(execution_id: str, principal: PrincipalDep, state: StateDep,
+              base: BaseUrlDep) -> dict:
+    """Stop an execution: a queued one ends ``terminated`` now, a running one is signalled."""
+    return _mutate(state, principal, execution_id, lambda s, row: ledger.terminate(row), base)
+
+
+@router.post("/executions/{execution_id}/rerun")
+def rerun(execution_id: str, principal: PrincipalDep, state: StateDep, base: BaseUrlDep) -> dict:
+    """Queue a finished execution again."""
+    rows = []
+
+    def change(_session, row):
+        ledger.rerun(row)
+        rows.append(row)
+
+    result = _mutate(state, principal, execution_id, change, base)
+    state.plane.dispatcher.publish(rows)
+    return result
+
+
+@router.post("/executions/{execution_id}/attempts")
+def attempts(execution_id: str, principal: PrincipalDep, state: StateDep) -> int:
+    """Count one more attempt; 400 once ``maxAttempts`` is reached."""
+    counted = []
+    _mutate(state, principal, execution_id,
+            lambda s, row: counted.append(ledger.increment_attempts(row)), "")
+    return counted[0]
+
+
+@router.post("/executions/{execution_id}/progress")
+async def progress(execution_id: str, request: Request, principal: PrincipalDep,
+                   state: StateDep, base: BaseUrlDep) -> dict:
+    """Report progress or a result (dtlpy's progress_update, and the agent's reports)."""
+    body = await read_body(request)
+    replica_id = body.get("replicaId")
+    return await run_in_threadpool(
+        _mutate, state, principal, execution_id,
+        lambda s, row: ledger.report(row, body, replica_id), base)
+
+
+@router.patch("/executions/{execution_id}")
+async def update_execution(execution_id: str, request: Request, principal: PrincipalDep,
+                           state: StateDep, base: BaseUrlDep) -> dict:
+    """dtlpy's ``execution.update()``: the ledger is not editable, so the record is returned."""
+    await read_body(request)
+    with state.db.transaction() as session:
+        return execution_json(executions.visible_execution(session, execution_id,
+                                                           principal.user_id), base)

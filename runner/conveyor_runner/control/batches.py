@@ -1,0 +1,105 @@
+"""Batch execution: one execution per entity a DQL query selects, run as a Command."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import select
+
+from conveyor_runner.control import executions as ledger
+from conveyor_runner.control.auth import Principal
+from conveyor_runner.control.dql import parse_query
+from conveyor_runner.control.package_spec import find_function
+from conveyor_runner.errors import InvalidInputError
+from conveyor_runner.store import commands, packages, services
+from conveyor_runner.store.annotations import ANNOTATION_FIELDS
+from conveyor_runner.store.items import ITEM_FIELDS
+from conveyor_runner.store.query import all_matching
+from conveyor_runner.store.tables import AnnotationRow, DatasetRow, ItemRow, ServiceRow
+
+log = logging.getLogger(__name__)
+CHUNK = 500
+_TARGETS = {"items": ("Item", ItemRow, ITEM_FIELDS, "item_id"),
+            "annotations": ("Annotation", AnnotationRow, ANNOTATION_FIELDS, "annotation_id")}
+
+
+def entity_input(session, service: ServiceRow, function_name: str, resource: str) -> str:
+    """The function's input that receives each selected entity.
+
+    Raises:
+        InvalidInputError: unknown function, unsupported resource, or no input of that type.
+    """
+    if resource not in _TARGETS:
+        raise InvalidInputError("batch.query.resource: must be 'items' or 'annotations'",
+                                "batch.query.resource")
+    modules = packages.revision(session, service.package_id, service.package_revision).doc.get(
+        "modules", [])
+    function = find_function(modules, service.module_name, function_name)
+    if function is None:
+        raise InvalidInputError(f"functionName: service {service.name} has no function "
+                                f"{function_name!r}", "functionName")
+    kind = _TARGETS[resource][0]
+    for io in function.get("input", []):
+        if io["type"] == kind:
+            return io["name"]
+    raise InvalidInputError(f"batch: function {function_name!r} has no {kind} input",
+                            "batch.query")
+
+
+def start_batch(state, principal: Principal, service_id: str, function_name: str,
+                batch: dict):
+    """Validate the batch and start it; returns the Command row (``in-progress``)."""
+    if not isinstance(batch, dict) or not isinstance(batch.get("query"), dict):
+        raise InvalidInputError("batch.query: a DQL object is required", "batch.query")
+    query = parse_query({**batch["query"], "resource": batch["query"].get("resource", "items")})
+    args = batch.get("args") or {}
+    if not isinstance(args, dict):
+        raise InvalidInputError("batch.args: must be an object", "batch.args")
+    with state.db.transaction() as session:
+        service = services.visible_service(session, service_id, principal.user_id)
+        input_name = entity_input(session, service, function_name, query.resource)
+        command = commands.create(session, principal.user_id, "execution-batch",
+                                  {"serviceId": service_id, "functionName": function_name},
+                                  status="in-progress")
+    worker = threading.Thread(target=_run, daemon=True, name=f"batch-{command.id}", args=(
+        state, principal, service_id, function_name, query, input_name, args, command.id))
+    worker.start()
+    return command
+
+
+def _run(state, principal, service_id, function_name, query, input_name, args,
+         command_id) -> None:
+    try:
+        created = _create_all(state, principal, service_id, function_name, query, input_name,
+                              args)
+        _finish(state, command_id, "success", {"executionCount": created})
+    except Exception as exc:  # noqa: BLE001 - any failure becomes the command's error
+        log.exception("batch %s failed", command_id)
+        _finish(state, command_id, "failed", {}, f"{type(exc).__name__}: {exc}")
+
+
+def _create_all(state, principal, service_id, function_name, query, input_name, args) -> int:
+    _, table, fields, key = _TARGETS[query.resource]
+    with state.db.transaction() as session:
+        service = services.visible_service(session, service_id, principal.user_id)
+        base = select(table).join(DatasetRow, DatasetRow.id == table.dataset_id).where(
+            DatasetRow.project_id == service.project_id)
+        if query.resource == "items":
+            base = base.where(ItemRow.type == "file")
+        ids = [row.id for row in all_matching(session, base, query, fields)]
+    created = 0
+    for start in range(0, len(ids), CHUNK):
+        with state.db.transaction() as session:
+            service = services.visible_service(session, service_id, principal.user_id)
+            rows = [ledger.create(session, principal.user_id, principal.email, service,
+                                  function_name, {**args, input_name: {key: entity_id}})
+                    for entity_id in ids[start:start + CHUNK]]
+        state.plane.dispatcher.publish(rows)
+        created += len(rows)
+    return created
+
+
+def _finish(state, command_id: str, status: str, spec: dict, error: str | None = None) -> None:
+    with state.db.transaction() as session:
+        commands.finish(commands.get(session, command_id), status, spec=spec, error=error)

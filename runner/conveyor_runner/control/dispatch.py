@@ -1,0 +1,88 @@
+"""Dispatcher: publishes committed executions to their service queues, and re-publishes any
+whose publish was never confirmed (the record is always written first)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from datetime import timedelta
+
+from conveyor_runner.ids import new_id, now_iso, parse_iso, to_iso
+from conveyor_runner.queue.messages import ExecutionMessage, queue_name
+from conveyor_runner.queue.transport import QueueTransport, QueueUnavailableError
+from conveyor_runner.store import executions
+from conveyor_runner.store.db import Database
+from conveyor_runner.store.tables import ExecutionRow
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    """Turns ledger records into queue messages.
+
+    Args:
+        db: the ledger database.
+        queue: the transport executions travel on.
+        sweep_seconds: how often unconfirmed executions are looked for.
+        grace_seconds: how old an unconfirmed execution must be before it is re-published.
+    """
+
+    def __init__(self, db: Database, queue: QueueTransport, sweep_seconds: float = 5.0,
+                 grace_seconds: float = 10.0) -> None:
+        self.db, self.queue = db, queue
+        self._sweep_seconds, self._grace = sweep_seconds, grace_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def publish(self, rows: Iterable[ExecutionRow]) -> None:
+        """Publish committed executions and mark them published.
+
+        A failure leaves them unpublished; the sweeper retries them, so callers may ignore it.
+        """
+        done = []
+        for row in rows:
+            message = ExecutionMessage(row.id, row.service_id, row.function_name, row.dispatch_id)
+            try:
+                self.queue.publish(queue_name(row.service_id), message.encode(),
+                                   message_id=row.id)
+            except QueueUnavailableError as exc:
+                log.warning("publishing execution %s failed, will retry: %s", row.id, exc)
+                continue
+            done.append(row.id)
+        if done:
+            with self.db.transaction() as session:
+                executions.mark_published(session, done)
+
+    def sweep(self) -> int:
+        """Re-publish executions left unconfirmed longer than the grace; returns how many.
+
+        Each gets a new ``dispatch_id`` first, so a message that was in fact published before a
+        crash becomes a stale duplicate and is skipped at claim.
+        """
+        cutoff = to_iso(parse_iso(now_iso()) - timedelta(seconds=self._grace))
+        with self.db.transaction() as session:
+            rows = executions.unpublished(session, cutoff)
+            for row in rows:
+                row.dispatch_id = new_id()
+        self.publish(rows)
+        return len(rows)
+
+    def start(self) -> None:
+        """Run ``sweep`` periodically in a daemon thread."""
+        self._thread = threading.Thread(target=self._loop, name="conveyor-dispatcher",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the sweeper thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._sweep_seconds):
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 - the sweeper must survive a bad cycle
+                log.exception("dispatcher sweep failed")

@@ -1,0 +1,181 @@
+"""The execution ledger's decisions: creation, claims, progress, results, terminate, rerun.
+
+Status flow::
+
+    created -> in-progress -> success | failed | terminated | aborted | canceled | system-failure
+
+A terminal execution never changes again except through ``rerun``. Each delivery of an
+execution's message is claimed first; the claim applies ``maxAttempts`` and ``onReset``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from conveyor_runner.control.execution_inputs import check_inputs
+from conveyor_runner.control.package_spec import find_function
+from conveyor_runner.errors import ConflictError, InvalidInputError
+from conveyor_runner.ids import new_id, now_iso, parse_iso
+from conveyor_runner.store import executions, packages
+from conveyor_runner.store.executions import status_entry
+from conveyor_runner.store.tables import ExecutionRow, ServiceRow
+
+TERMINAL = frozenset({"success", "failed", "terminated", "aborted", "canceled", "system-failure"})
+_ALIASES = {"inProgress": "in-progress", "in_progress": "in-progress", "completed": "success",
+            "complete": "success", "created": "created"}
+MAX_ATTEMPTS_MESSAGE = "Execution has reached max attempts ({})"
+
+
+def normalize_status(status: object) -> str:
+    """Map dtlpy's progress spellings onto the execution statuses."""
+    if not isinstance(status, str) or not status:
+        raise InvalidInputError("status: must be a non-empty string", field="status")
+    return _ALIASES.get(status, status)
+
+
+def create(session: Session, user_id: str, creator: str, service: ServiceRow,
+           function_name: str, values: object, extra: dict | None = None) -> ExecutionRow:
+    """Validate and write a new execution record (status ``created``, not yet published).
+
+    Raises:
+        InvalidInputError: unknown function or bad inputs, named; nothing is written.
+    """
+    modules = packages.revision(session, service.package_id, service.package_revision).doc.get(
+        "modules", [])
+    function = find_function(modules, service.module_name, function_name)
+    if function is None:
+        raise InvalidInputError(
+            f"functionName: service {service.name} has no function {function_name!r}",
+            "functionName")
+    inputs = check_inputs(session, user_id, function.get("input", []), values)
+    package = packages.visible_package(session, service.package_id, user_id)
+    doc = {"packageId": package.id, "packageName": package.name,
+           "packageRevision": service.package_revision, "serviceName": service.name,
+           "serviceVersion": str(service.revision), **(extra or {})}
+    row = executions.create(
+        session, project_id=service.project_id, service_id=service.id,
+        function_name=function_name, max_attempts=int(service.doc.get("maxAttempts", 3)),
+        creator=creator, input=inputs, output=None, doc=doc,
+    )
+    session.flush()
+    return row
+
+
+def claim(row: ExecutionRow, service: ServiceRow, replica_id: str,
+          dispatch_id: str | None) -> tuple[str, str]:
+    """Decide whether a delivered message should run; returns ``(action, reason)``.
+
+    ``run`` moves the execution to ``in-progress`` with one more attempt; ``skip`` means
+    the delivery is settled without running (already final, a stale duplicate, terminated,
+    out of attempts, or its previous replica died and ``onReset`` is ``failed``).
+    """
+    if row.status in TERMINAL:
+        return "skip", f"already {row.status}"
+    if dispatch_id and dispatch_id != row.dispatch_id:
+        return "skip", "stale duplicate message"
+    if row.to_terminate:
+        finish(row, "terminated", message="terminated before it started")
+        return "skip", "terminated"
+    if row.status == "in-progress" and service.doc.get("onReset", "failed") == "failed":
+        finish(row, "failed", message=f"replica {row.replica_id} stopped while running it "
+                                      "(onReset: failed)")
+        return "skip", "previous replica died (onReset: failed)"
+    if row.attempts >= row.max_attempts:
+        finish(row, "failed", message=MAX_ATTEMPTS_MESSAGE.format(row.max_attempts))
+        return "skip", "max attempts reached"
+    row.attempts += 1
+    row.replica_id, row.started_at = replica_id, now_iso()
+    executions.append_status(row, status_entry(
+        "in-progress", replicaId=replica_id, message=f"attempt {row.attempts}"))
+    return "run", "claimed"
+
+
+def report(row: ExecutionRow, body: dict, replica_id: str | None) -> bool:
+    """Apply a progress or result report; returns True if the execution became terminal.
+
+    A report for a terminal execution is ignored (a late result after terminate). A report
+    from a replica that no longer owns the execution raises ``ConflictError``, so a result
+    is never recorded twice.
+    """
+    status = normalize_status(body.get("status") or _implied_status(body))
+    if row.status in TERMINAL:
+        return False
+    if replica_id and row.replica_id and replica_id != row.replica_id:
+        raise ConflictError(f"replicaId: execution {row.id} is now owned by {row.replica_id}",
+                            "replicaId")
+    percent = body.get("percentComplete")
+    if percent is not None and (isinstance(percent, bool) or not isinstance(percent, (int, float))):
+        raise InvalidInputError("percentComplete: must be a number", "percentComplete")
+    if status in TERMINAL:
+        finish(row, status, output=body.get("output"), error=body.get("error"),
+               message=body.get("message"), duration=body.get("duration"),
+               action=body.get("action"))
+        return True
+    executions.append_status(row, status_entry(
+        status, percentComplete=percent if percent is not None else _last_percent(row),
+        message=body.get("message"), action=body.get("action"), replicaId=replica_id))
+    return False
+
+
+def _implied_status(body: dict) -> str:
+    percent = body.get("percentComplete") or 0
+    return "completed" if percent >= 100 or body.get("output") is not None else "inProgress"
+
+
+def _last_percent(row: ExecutionRow) -> float:
+    return row.status_log[-1].get("percentComplete", 0) if row.status_log else 0
+
+
+def finish(row: ExecutionRow, status: str, *, output: object = None, error: str | None = None,
+           message: str | None = None, duration: float | None = None,
+           action: str | None = None) -> None:
+    """Move the execution to a terminal status with its result."""
+    if duration is None and row.started_at:
+        duration = (parse_iso(now_iso()) - parse_iso(row.started_at)).total_seconds()
+    percent = 100 if status == "success" else _last_percent(row)
+    row.output = output if status == "success" else row.output
+    row.error = error
+    row.duration = duration
+    row.to_terminate = row.to_terminate and status != "terminated"
+    executions.append_status(row, status_entry(
+        status, percentComplete=percent, message=message, error=error, duration=duration,
+        action=action, replicaId=row.replica_id))
+
+
+def terminate(row: ExecutionRow) -> bool:
+    """Ask to stop the execution; returns True if it became terminal right away (queued)."""
+    if row.status in TERMINAL:
+        return False
+    if row.status == "created":
+        finish(row, "terminated", message="terminated while queued")
+        return True
+    row.to_terminate = True
+    row.updated_at = now_iso()
+    return False
+
+
+def rerun(row: ExecutionRow) -> None:
+    """Queue a terminal execution again (same id, new message, attempts from zero).
+
+    Raises:
+        ConflictError: the execution has not finished yet.
+    """
+    if row.status not in TERMINAL:
+        raise ConflictError(f"id: execution {row.id} is still {row.status}", "id")
+    row.attempts, row.to_terminate, row.published = 0, False, False
+    row.output, row.error, row.duration, row.replica_id = None, None, None, None
+    row.dispatch_id = new_id()
+    executions.append_status(row, status_entry("created", message="rerun"))
+
+
+def increment_attempts(row: ExecutionRow) -> int:
+    """Count one more attempt (dtlpy's ``execution.increment()``).
+
+    Raises:
+        InvalidInputError: the execution reached ``maxAttempts`` (400, as dtlpy expects).
+    """
+    if row.attempts >= row.max_attempts:
+        raise InvalidInputError(MAX_ATTEMPTS_MESSAGE.format(row.max_attempts), "attempts")
+    row.attempts += 1
+    row.updated_at = now_iso()
+    return row.attempts

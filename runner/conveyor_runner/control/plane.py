@@ -1,0 +1,87 @@
+"""ControlPlane: the long-running parts behind the API (queue, dispatcher, reconciler)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+from conveyor_runner.compute.backend import ComputeBackend
+from conveyor_runner.control.auth import issue_token
+from conveyor_runner.control.dispatch import Dispatcher
+from conveyor_runner.control.queue_gateway import QueueGateway
+from conveyor_runner.control.reconciler import Reconciler, ReplicaEnvironment
+from conveyor_runner.control.waiters import ExecutionWaiters
+from conveyor_runner.plugin.manager import Registries
+from conveyor_runner.settings import Settings
+from conveyor_runner.store.db import Database
+from conveyor_runner.store.tables import ServiceRow
+from conveyor_runner.store.users import get_user
+
+BOT_TOKEN_TTL = 365 * 24 * 3600
+
+
+class ControlPlane:
+    """Owns the queue transport, compute backends and the background loops.
+
+    Nothing starts until ``start``; ``stop`` stops the loops (replicas keep running unless
+    ``drain_all`` was called first).
+    """
+
+    def __init__(self, settings: Settings, db: Database, registries: Registries,
+                 signing_key: str) -> None:
+        self.settings, self.db, self.registries = settings, db, registries
+        self._signing_key = signing_key
+        queue_cls = registries.queue.get(urlparse(settings.queue_url).scheme)
+        self.queue = queue_cls(settings.queue_url)
+        self.waiters = ExecutionWaiters()
+        self.dispatcher = Dispatcher(db, self.queue)
+        self.gateway: QueueGateway | None = None
+        self._backends: dict[str, ComputeBackend] = {}
+        self._backends_lock = threading.Lock()
+        self._tokens: dict[tuple[str, int], str] = {}
+        self.reconciler = Reconciler(db, self.backend, ReplicaEnvironment(
+            control_url=settings.public_url, queue_url=settings.replica_queue_url,
+            home_root=str(settings.data_dir / "replica-home"), token_for=self._bot_token))
+
+    def backend_names(self) -> list[str]:
+        """Names of the installed compute backends."""
+        return self.registries.compute.names()
+
+    def backend(self, name: str) -> ComputeBackend:
+        """The (single) instance of a compute backend, created on first use."""
+        with self._backends_lock:
+            if name not in self._backends:
+                cls = self.registries.compute.get(name)
+                self._backends[name] = cls(Path(self.settings.data_dir) / "compute" / name)
+            return self._backends[name]
+
+    def _bot_token(self, service: ServiceRow) -> str:
+        key = (service.id, service.revision)
+        if key not in self._tokens:
+            with self.db.transaction() as session:
+                bot = get_user(session, service.bot_id)
+                self._tokens[key] = issue_token(bot.id, bot.email, self._signing_key,
+                                                BOT_TOKEN_TTL)
+        return self._tokens[key]
+
+    def start(self) -> None:
+        """Start the gateway, dispatcher and reconciler."""
+        self.gateway = QueueGateway(self.queue)
+        self.dispatcher.start()
+        self.reconciler.start()
+
+    def drain_all(self, timeout: float) -> None:
+        """Stop every replica (SIGTERM, drain) and wait up to ``timeout`` for them to exit."""
+        self.reconciler.stop()
+        self.reconciler.remove_all(timeout)
+
+    def stop(self) -> None:
+        """Stop the loops and release the queue and backends."""
+        self.reconciler.stop()
+        self.dispatcher.stop()
+        if self.gateway is not None:
+            self.gateway.shutdown()
+        for backend in self._backends.values():
+            backend.close()
+        self.queue.close()

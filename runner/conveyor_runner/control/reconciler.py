@@ -1,0 +1,152 @@
+"""Reconciler: makes each service's replicas match its desired state through its backend."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from conveyor_runner.compute.backend import ComputeBackend, DeploymentSpec
+from conveyor_runner.control.services import desired_replicas
+from conveyor_runner.errors import PluginError
+from conveyor_runner.ids import now_iso
+from conveyor_runner.store import services
+from conveyor_runner.store.db import Database
+from conveyor_runner.store.tables import ServiceRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReplicaEnvironment:
+    """What every replica needs to reach the control plane and its queue."""
+
+    control_url: str
+    queue_url: str
+    home_root: str
+    token_for: Callable[[ServiceRow], str]
+
+
+class Reconciler:
+    """Applies desired replica counts to compute backends, on a timer and on demand.
+
+    Args:
+        db: the control plane's database.
+        backend_for: returns the backend instance for a backend name.
+        environment: replica environment settings.
+        interval: seconds between two passes when nothing wakes it.
+    """
+
+    def __init__(self, db: Database, backend_for: Callable[[str], ComputeBackend],
+                 environment: ReplicaEnvironment, interval: float = 2.0) -> None:
+        self.db, self.backend_for, self.environment = db, backend_for, environment
+        self._interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._applied: dict[str, str] = {}  # service id -> backend name it was applied to
+        self._observed: dict[str, dict] = {}  # last status written per service
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Run a pass as soon as possible (after a deploy, update, pause or delete)."""
+        self._wake.set()
+
+    def reconcile_once(self) -> None:
+        """One pass over every service; a failing service never blocks the others."""
+        with self.db.transaction() as session:
+            rows = services.all_services(session)
+            session.expunge_all()
+        seen = set()
+        for row in rows:
+            seen.add(row.id)
+            try:
+                self._apply(row)
+            except Exception as exc:  # noqa: BLE001 - one broken service must not stop the rest
+                log.exception("reconciling service %s failed", row.id)
+                self._record(row.id, {"error": f"{type(exc).__name__}: {exc}"})
+        for service_id in set(self._applied) - seen:
+            self._remove(service_id)
+
+    def _apply(self, row: ServiceRow) -> None:
+        runtime = row.doc.get("runtime", {})
+        backend_name = runtime.get("backend", "local")
+        previous = self._applied.get(row.id)
+        if previous and previous != backend_name:
+            self._remove(row.id)
+        backend = self.backend_for(backend_name)
+        backend.apply(self.spec(row))
+        self._applied[row.id] = backend_name
+        replicas = [r.__dict__ for r in backend.replicas(row.id)]
+        self._record(row.id, {"replicas": replicas, "desired": desired_replicas(row),
+                              "backend": backend_name, "error": None})
+
+    def spec(self, row: ServiceRow) -> DeploymentSpec:
+        """The DeploymentSpec of a service as it should run now."""
+        runtime, env = row.doc.get("runtime", {}), self.environment
+        return DeploymentSpec(
+            service_id=row.id, service_name=row.name, revision=str(row.revision),
+            replicas=desired_replicas(row), image=runtime.get("runnerImage"),
+            pod_type=runtime.get("podType", "regular-s"),
+            drain_seconds=float(row.doc.get("drainTime", 600)),
+            env={"CONVEYOR_URL": env.control_url, "CONVEYOR_TOKEN": env.token_for(row),
+                 "CONVEYOR_SERVICE_ID": row.id, "CONVEYOR_SERVICE_REVISION": str(row.revision),
+                 "CONVEYOR_QUEUE_URL": env.queue_url,
+                 "CONVEYOR_HOME": f"{env.home_root}/{row.id}"},
+            labels={"conveyor.io/service-id": row.id, "conveyor.io/project-id": row.project_id},
+        )
+
+    def _remove(self, service_id: str) -> None:
+        name = self._applied.pop(service_id, None)
+        self._observed.pop(service_id, None)
+        if name is None:
+            return
+        try:
+            self.backend_for(name).remove(service_id, drain_seconds=30)
+        except PluginError:
+            log.warning("backend %s of removed service %s is gone", name, service_id)
+
+    def _record(self, service_id: str, observed: dict) -> None:
+        # Only changes are written: a pass every few seconds must not churn the database.
+        if self._observed.get(service_id) == observed:
+            return
+        self._observed[service_id] = observed
+        with self.db.transaction() as session:
+            row = services.get(session, service_id)
+            if row is not None:
+                row.status = {**row.status, **observed, "observedAt": now_iso()}
+
+    def start(self) -> None:
+        """Reconcile in a daemon thread until ``stop``."""
+        self._thread = threading.Thread(target=self._loop, name="conveyor-reconciler",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread (replicas keep running; the backends own them)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.reconcile_once()
+            except Exception:  # noqa: BLE001 - keep reconciling after a database hiccup
+                log.exception("reconcile pass failed")
+            self._wake.wait(self._interval)
+            self._wake.clear()
+
+    def remove_all(self, timeout: float) -> None:
+        """Stop every replica this reconciler started and wait (bounded) until they exit."""
+        applied = dict(self._applied)
+        for service_id, name in applied.items():
+            self.backend_for(name).remove(service_id, drain_seconds=timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not any(self.backend_for(n).replicas(s) for s, n in applied.items()):
+                break
+            time.sleep(0.2)
+        self._applied.clear()

@@ -1,0 +1,133 @@
+"""The execution ledger's rows, status history and log lines."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from conveyor_runner.errors import NotFoundError
+from conveyor_runner.ids import new_id, now_iso
+from conveyor_runner.store.query import FieldMap
+from conveyor_runner.store.tables import ExecutionLogRow, ExecutionRow, MemberRow
+
+EXECUTION_FIELDS = FieldMap(
+    columns={
+        "id": ExecutionRow.id,
+        "projectId": ExecutionRow.project_id,
+        "serviceId": ExecutionRow.service_id,
+        "functionName": ExecutionRow.function_name,
+        "latestStatus.status": ExecutionRow.status,
+        "status": ExecutionRow.status,
+        "attempts": ExecutionRow.attempts,
+        "maxAttempts": ExecutionRow.max_attempts,
+        "toTerminate": ExecutionRow.to_terminate,
+        "creator": ExecutionRow.creator,
+        "createdAt": ExecutionRow.created_at,
+        "updatedAt": ExecutionRow.updated_at,
+        "duration": ExecutionRow.duration,
+    },
+    json_roots={"input": ExecutionRow.input, "output": ExecutionRow.output},
+    fallback=ExecutionRow.doc,
+)
+
+
+def visible_execution(session: Session, execution_id: str, user_id: str) -> ExecutionRow:
+    """The execution if the user is a member of its project, else ``NotFoundError``."""
+    row = session.scalar(
+        select(ExecutionRow)
+        .join(MemberRow, MemberRow.project_id == ExecutionRow.project_id)
+        .where(ExecutionRow.id == execution_id, MemberRow.user_id == user_id)
+    )
+    if row is None:
+        raise NotFoundError(f"execution {execution_id} not found")
+    return row
+
+
+def status_entry(status: str, **fields) -> dict:
+    """One ``statusLog`` entry; None-valued fields are left out."""
+    entry = {"status": status, "timestamp": now_iso(), "percentComplete": 0}
+    entry.update({k: v for k, v in fields.items() if v is not None})
+    return entry
+
+
+def create(session: Session, **fields) -> ExecutionRow:
+    """Insert an execution in status ``created`` with its first status entry."""
+    stamp = now_iso()
+    row = ExecutionRow(
+        id=new_id(), status="created", attempts=0, to_terminate=False, published=False,
+        dispatch_id=new_id(), created_at=stamp, updated_at=stamp,
+        status_log=[status_entry("created")], **fields,
+    )
+    session.add(row)
+    return row
+
+
+def append_status(row: ExecutionRow, entry: dict) -> None:
+    """Make ``entry`` the latest status (and keep it in the history)."""
+    row.status_log = [*row.status_log, entry]
+    row.status = entry["status"]
+    row.updated_at = entry["timestamp"]
+
+
+def mark_published(session: Session, execution_ids: list[str]) -> None:
+    """Record that the queue confirmed these executions' messages."""
+    if execution_ids:
+        session.execute(update(ExecutionRow).where(ExecutionRow.id.in_(execution_ids))
+                        .values(published=True))
+
+
+def unpublished(session: Session, older_than: str, limit: int = 500) -> list[ExecutionRow]:
+    """Queued executions whose message was never confirmed, created before ``older_than``."""
+    return list(session.scalars(
+        select(ExecutionRow).where(ExecutionRow.published.is_(False),
+                                   ExecutionRow.status == "created",
+                                   ExecutionRow.updated_at < older_than)
+        .order_by(ExecutionRow.id).limit(limit)))
+
+
+def by_ids(session: Session, service_id: str, execution_ids: list[str]) -> list[ExecutionRow]:
+    """The service's executions among ``execution_ids``."""
+    if not execution_ids:
+        return []
+    return list(session.scalars(select(ExecutionRow).where(
+        ExecutionRow.service_id == service_id, ExecutionRow.id.in_(execution_ids))))
+
+
+def add_logs(session: Session, service_id: str, execution_id: str | None,
+             replica_id: str | None, lines: list[dict]) -> None:
+    """Append log lines (``{timestamp?, level?, message}``)."""
+    stamp = now_iso()
+    session.add_all([
+        ExecutionLogRow(execution_id=execution_id, service_id=service_id, replica_id=replica_id,
+                        timestamp=str(line.get("timestamp") or stamp)[:24],
+                        level=str(line.get("level") or "INFO")[:16],
+                        message=str(line.get("message", "")))
+        for line in lines
+    ])
+
+
+def logs(session: Session, service_id: str, *, execution_ids: list[str] | None = None,
+         after_id: int = 0, text: str | None = None, replica_id: str | None = None,
+         start: str | None = None, end: str | None = None,
+         limit: int = 100) -> list[ExecutionLogRow]:
+    """Log lines of a service, oldest first, after the ``after_id`` checkpoint."""
+    query = select(ExecutionLogRow).where(ExecutionLogRow.service_id == service_id,
+                                          ExecutionLogRow.id > after_id)
+    if execution_ids:
+        query = query.where(ExecutionLogRow.execution_id.in_(execution_ids))
+    if text:
+        query = query.where(ExecutionLogRow.message.contains(text, autoescape=True))
+    if replica_id:
+        query = query.where(ExecutionLogRow.replica_id == replica_id)
+    if start:
+        query = query.where(ExecutionLogRow.timestamp >= start)
+    if end:
+        query = query.where(ExecutionLogRow.timestamp <= end)
+    return list(session.scalars(query.order_by(ExecutionLogRow.id).limit(limit)))
+
+
+def unfinished(session: Session, service_id: str) -> list[ExecutionRow]:
+    """Executions of the service that are queued or running."""
+    return list(session.scalars(select(ExecutionRow).where(
+        ExecutionRow.service_id == service_id,
+        ExecutionRow.status.in_(("created", "in-progress")))))

@@ -1,0 +1,138 @@
+"""Services and the execution ledger through the REST API (no replicas running)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.runner.api.conftest import upload
+from tests.runner.api.faas import deploy, push
+
+
+@pytest.fixture
+def service(api, project):
+    package = push(api, project["id"]).json()
+    return deploy(api, package)
+
+
+def _count(api, service):
+    return api.ok("post", "/query/faas", json={
+        "resource": "executions", "filter": {"$and": [{"serviceId": service["id"]}]},
+        "pageSize": 0})["totalItemsCount"]
+
+
+def test_deploy_defaults_and_bot(api, service):
+    assert service["runtime"]["concurrency"] == 10 and service["runtime"]["backend"] == "local"
+    assert (service["maxAttempts"], service["onReset"], service["executionTimeout"]) == (
+        3, "failed", 3600)
+    assert service["botUserName"].startswith("bot.")
+    assert service["packageRevision"] == "1.0.0" and service["moduleName"] == "default_module"
+
+
+def test_unknown_backend_lists_installed_ones(api, project):
+    package = push(api, project["id"]).json()
+    reply = api.call("post", "/services", json={
+        "name": "x", "packageId": package["id"], "runtime": {"backend": "mars"}})
+    assert reply.status_code == 400 and reply.json()["field"] == "runtime.backend"
+    assert "local" in reply.json()["message"]
+
+
+def test_bad_settings_are_named(api, project):
+    package = push(api, project["id"]).json()
+    for body, field in [({"onReset": "explode"}, "onReset"),
+                        ({"runtime": {"concurrency": 0}}, "runtime.concurrency"),
+                        ({"maxAttempts": "3"}, "maxAttempts"),
+                        ({"moduleName": "nope"}, "moduleName"),
+                        ({"packageRevision": "9.9.9"}, "packageRevision")]:
+        reply = api.call("post", "/services", json={"name": "s", "packageId": package["id"],
+                                                    **body})
+        assert reply.status_code in (400, 404) and reply.json()["field"] == field, body
+
+
+def test_execution_is_recorded_created_and_queued(api, service, dataset):
+    item = upload(api, dataset["id"], "/a.txt").json()
+    execution = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "run", "input": {"item": {"item_id": item["id"], "dataset_id": None}}})
+    assert execution["latestStatus"]["status"] == "created"
+    assert execution["statusLog"][0]["status"] == "created"
+    status = api.ok("get", f"/services/{service['id']}/status")
+    assert status["queued"] == 1
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"functionName": "nope", "input": {}}, "functionName"),
+    ({"functionName": "echo", "input": {}}, "input.text"),
+    ({"functionName": "echo", "input": {"text": 5}}, "input.text"),
+    ({"functionName": "echo", "input": {"text": "a", "count": "2"}}, "input.count"),
+    ({"functionName": "run", "input": {"item": "ffffffffffffffffffffffff"}}, "input.item"),
+    ({"functionName": "run", "input": {"item": 7}}, "input.item"),
+])
+def test_bad_execution_input_is_400_and_writes_nothing(api, service, body, field):
+    before = _count(api, service)
+    reply = api.call("post", f"/executions/{service['id']}", json=body)
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["field"] == field
+    assert _count(api, service) == before
+
+
+def test_terminating_a_queued_execution_ends_it(api, service):
+    execution = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "echo", "input": {"text": "x"}})
+    done = api.ok("post", f"/executions/{execution['id']}/terminate")
+    assert done["latestStatus"]["status"] == "terminated"
+    rerun = api.ok("post", f"/executions/{execution['id']}/rerun")
+    assert rerun["latestStatus"]["status"] == "created" and rerun["attempts"] == 0
+
+
+def test_progress_normalises_dtlpy_spellings(api, service):
+    execution = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "echo", "input": {"text": "x"}})
+    path = f"/executions/{execution['id']}/progress"
+    assert api.ok("post", path, json={"status": "inProgress", "percentComplete": 40})[
+        "latestStatus"] == api.ok("get", f"/executions/{execution['id']}")["latestStatus"]
+    finished = api.ok("post", path, json={"status": "completed", "output": {"ok": 1}})
+    assert finished["latestStatus"]["status"] == "success" and finished["output"] == {"ok": 1}
+    late = api.ok("post", path, json={"status": "failed", "error": "late"})
+    assert late["latestStatus"]["status"] == "success"
+
+
+def test_wait_long_poll_returns_on_finish(api, service):
+    import threading
+    import time
+
+    execution = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "echo", "input": {"text": "x"}})
+    timer = threading.Timer(0.5, lambda: api.ok(
+        "post", f"/executions/{execution['id']}/progress", json={"status": "success"}))
+    timer.start()
+    started = time.monotonic()
+    waited = api.ok("get", f"/executions/{execution['id']}?wait=20")
+    assert waited["latestStatus"]["status"] == "success"
+    assert time.monotonic() - started < 15
+    timer.join()
+
+
+def test_pause_resume_and_query(api, service):
+    api.ok("post", f"/services/{service['id']}/stop")
+    assert api.ok("get", f"/services/{service['id']}")["active"] is False
+    assert api.ok("get", f"/services/{service['id']}/status")["status"] == "paused"
+    api.ok("post", f"/services/{service['id']}/resume")
+    found = api.ok("post", "/query/faas", json={
+        "resource": "services", "filter": {"$and": [{"name": service["name"]}]}})
+    assert [s["id"] for s in found["items"]] == [service["id"]]
+
+
+def test_update_rolls_revision_only_for_code_or_settings(api, service):
+    same = api.ok("patch", f"/services/{service['id']}", json={
+        **service, "runtime": {**service["runtime"], "numReplicas": 0}})
+    assert same["version"] == service["version"]
+    rolled = api.ok("patch", f"/services/{service['id']}", json={
+        **service, "initParams": {"greeting": "hi"}})
+    assert int(rolled["version"]) == int(service["version"]) + 1
+
+
+def test_deleting_a_service_cancels_its_queue(api, service):
+    execution = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "echo", "input": {"text": "x"}})
+    api.ok("delete", f"/services/{service['id']}")
+    assert api.ok("get", f"/executions/{execution['id']}")["latestStatus"]["status"] == "canceled"
+    assert api.call("get", f"/services/{service['id']}").status_code == 404
