@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-
 from sqlalchemy import select
 
 from conveyor_runner.control import executions as ledger
+from conveyor_runner.control.background import run_command
 from conveyor_runner.control.auth import Principal
 from conveyor_runner.control.dql import parse_query
 from conveyor_runner.control.package_spec import find_function
@@ -18,7 +16,6 @@ from conveyor_runner.store.items import ITEM_FIELDS
 from conveyor_runner.store.query import all_matching
 from conveyor_runner.store.tables import AnnotationRow, DatasetRow, ItemRow, ServiceRow
 
-log = logging.getLogger(__name__)
 CHUNK = 500
 _TARGETS = {"items": ("Item", ItemRow, ITEM_FIELDS, "item_id"),
             "annotations": ("Annotation", AnnotationRow, ANNOTATION_FIELDS, "annotation_id")}
@@ -62,21 +59,9 @@ def start_batch(state, principal: Principal, service_id: str, function_name: str
         command = commands.create(session, principal.user_id, "execution-batch",
                                   {"serviceId": service_id, "functionName": function_name},
                                   status="in-progress")
-    worker = threading.Thread(target=_run, daemon=True, name=f"batch-{command.id}", args=(
-        state, principal, service_id, function_name, query, input_name, args, command.id))
-    worker.start()
+    run_command(state.db, command.id, lambda: {"executionCount": _create_all(
+        state, principal, service_id, function_name, query, input_name, args)})
     return command
-
-
-def _run(state, principal, service_id, function_name, query, input_name, args,
-         command_id) -> None:
-    try:
-        created = _create_all(state, principal, service_id, function_name, query, input_name,
-                              args)
-        _finish(state, command_id, "success", {"executionCount": created})
-    except Exception as exc:  # noqa: BLE001 - any failure becomes the command's error
-        log.exception("batch %s failed", command_id)
-        _finish(state, command_id, "failed", {}, f"{type(exc).__name__}: {exc}")
 
 
 def _create_all(state, principal, service_id, function_name, query, input_name, args) -> int:
@@ -98,8 +83,3 @@ def _create_all(state, principal, service_id, function_name, query, input_name, 
         state.plane.dispatcher.publish(rows)
         created += len(rows)
     return created
-
-
-def _finish(state, command_id: str, status: str, spec: dict, error: str | None = None) -> None:
-    with state.db.transaction() as session:
-        commands.finish(commands.get(session, command_id), status, spec=spec, error=error)

@@ -87,3 +87,8 @@ def all_annotations(session: Session, dataset_id: str, query: Query) -> list[Ann
     """Every annotation matching ``query`` (for bulk operations)."""
     return all_matching(session, annotations_select(dataset_id, query), query,
                         ANNOTATION_FIELDS)
+
+
+def item(session: Session, item_id: str) -> ItemRow:
+    """An item by id, without access checks (the caller checked its dataset)."""
+    return session.get(ItemRow, item_id)

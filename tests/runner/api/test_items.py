@@ -154,3 +154,28 @@ def test_clone_returns_a_finished_command(api, dataset):
     assert api.call("get", f"/items/{clone_id}/stream").content == b"payload"
     assert len(api.ok("get", f"/items/{clone_id}/annotations")) == 1
     assert api.ok("get", f"/commands/{command['id']}")["status"] == "success"
+
+
+def test_dataset_clone_copies_selected_items_with_annotations(api, dataset):
+    import time
+
+    keep = upload(api, dataset["id"], "/keep/a.txt", b"A").json()
+    upload(api, dataset["id"], "/skip/b.txt", b"B")
+    api.ok("post", f"/items/{keep['id']}/annotations", json=[{"type": "class", "label": "x"}])
+    command = api.ok("post", f"/datasets/{dataset['id']}/clone", json={
+        "name": "copy", "filter": {"filter": {"$and": [{"filename": "/keep/**"},
+                                                       {"type": "file"}]}},
+        "cloneDatasetParams": {"withItemsAnnotations": True, "withMetadata": True}})
+    deadline = time.monotonic() + 20
+    while command["status"] not in ("success", "failed") and time.monotonic() < deadline:
+        time.sleep(0.1)
+        command = api.ok("get", f"/commands/{command['id']}")
+    assert command["status"] == "success", command
+    target = command["spec"]["returnedModelId"]
+    copied = api.ok("post", f"/datasets/{target}/query", json={
+        "filter": {"$and": [{"type": "file"}]}})["items"]
+    assert [i["filename"] for i in copied] == ["/keep/a.txt"]
+    assert copied[0]["annotationsCount"] == 1
+    assert api.call("get", f"/items/{copied[0]['id']}/stream").content == b"A"
+    reply = api.call("post", f"/datasets/{dataset['id']}/clone", json={"filter": {}})
+    assert reply.status_code == 400 and reply.json()["field"] == "name"

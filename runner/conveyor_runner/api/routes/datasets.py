@@ -6,13 +6,15 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from conveyor_runner.api.bodies import read_body, validate
-from conveyor_runner.api.deps import BaseUrlDep, DbDep, PrincipalDep, StorageDep
-from conveyor_runner.api.render import dataset_json, paged
+from conveyor_runner.api.deps import BaseUrlDep, DbDep, PrincipalDep, StateDep, StorageDep
+from conveyor_runner.api.render import command_json, dataset_json, paged
+from conveyor_runner.control import dataset_clone
+from conveyor_runner.control.background import run_command
 from conveyor_runner.control.dql import parse_query
 from conveyor_runner.control.patches import merge_patch
 from conveyor_runner.errors import InvalidInputError
 from conveyor_runner.ids import now_iso
-from conveyor_runner.store import dataset_queries, datasets, items, projects
+from conveyor_runner.store import commands, dataset_queries, datasets, items, projects
 
 router = APIRouter(tags=["datasets"])
 
@@ -118,6 +120,24 @@ def delete_dataset(dataset_id: str, principal: PrincipalDep, db: DbDep,
     for key in keys:
         storage.delete(key)
     return {"id": dataset_id, "deleted": True}
+
+
+@router.post("/datasets/{dataset_id}/clone")
+async def clone_dataset(dataset_id: str, request: Request, principal: PrincipalDep,
+                        state: StateDep, base: BaseUrlDep) -> dict:
+    """Clone the items ``filter`` selects into a new (``name``) or existing dataset; answers a
+    Command whose ``spec.returnedModelId`` is the target dataset's id once it succeeds."""
+    body = await read_body(request)
+    query = parse_query({**(body.get("filter") or {}), "resource": "items"})
+    with state.db.transaction() as session:
+        target_id = dataset_clone.prepare_target(session, principal, dataset_id, body)
+        command = commands.create(session, principal.user_id, "dataset-clone",
+                                  {"datasetId": dataset_id, "returnedModelId": target_id},
+                                  status="in-progress")
+    run_command(state.db, command.id, lambda: {"itemsCount": dataset_clone.clone_items(
+        state.db, state.storage, principal, dataset_id, target_id, query,
+        body.get("cloneDatasetParams") or {})})
+    return command_json(command, base)
 
 
 @router.get("/datasets/{dataset_id}/directoryTree")
