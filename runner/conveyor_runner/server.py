@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
@@ -14,6 +15,7 @@ from conveyor_runner.api.state import ServerState
 from conveyor_runner.control.auth import issue_token
 from conveyor_runner.control.bootstrap import Credentials, ensure_admin
 from conveyor_runner.settings import Settings
+from conveyor_runner.store import services
 
 
 @dataclass(frozen=True)
@@ -54,39 +56,49 @@ def save_login(settings: Settings, prepared: PreparedServer) -> str:
 class _DrainingServer(uvicorn.Server):
     """Uvicorn that first drains replicas (while still serving their reports) on a signal."""
 
-    def __init__(self, config: uvicorn.Config, state: ServerState) -> None:
+    def __init__(self, config: uvicorn.Config, state: ServerState,
+                 on_ready: Callable[[], None]) -> None:
         super().__init__(config)
         self._state = state
         self._draining = False
+        self._on_ready = on_ready
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._on_ready()
 
     def handle_exit(self, sig: int, frame) -> None:
+        # Not calling uvicorn's handler on purpose: it records the signal and re-raises it
+        # after shutdown, which would turn a requested, clean stop into exit code 130.
         if self._draining:  # a second Ctrl-C: stop now
-            return super().handle_exit(sig, frame)
+            self.should_exit = self.force_exit = True
+            return
         self._draining = True
         timeout = self._drain_timeout()
         print(f"stopping: draining replicas (up to {timeout:.0f} s; Ctrl-C again to force)",
               flush=True)
-        threading.Thread(target=self._drain_then_exit, args=(sig, frame, timeout),
-                         daemon=True).start()
+        threading.Thread(target=self._drain_then_exit, args=(timeout,), daemon=True).start()
 
     def _drain_timeout(self) -> float:
-        from conveyor_runner.store import services
-
         with self._state.db.transaction() as session:
             drains = [float(s.doc.get("drainTime", 600)) for s in services.all_services(session)]
         return max(drains, default=0.0) + 5.0
 
-    def _drain_then_exit(self, sig: int, frame, timeout: float) -> None:
+    def _drain_then_exit(self, timeout: float) -> None:
         self._state.plane.drain_all(timeout)
-        super().handle_exit(sig, frame)
+        self.should_exit = True
 
 
-def serve(prepared: PreparedServer) -> None:
-    """Serve until SIGINT/SIGTERM: drain replicas, finish in-flight requests, return."""
+def serve(prepared: PreparedServer, on_ready: Callable[[], None] = lambda: None) -> None:
+    """Serve until SIGINT/SIGTERM: drain replicas, finish in-flight requests, return.
+
+    ``on_ready`` is called once the socket accepts connections.
+    """
     settings = prepared.state.settings
     config = uvicorn.Config(create_app(prepared.state), host=settings.host, port=settings.port,
                             log_level="warning", access_log=False, timeout_graceful_shutdown=10)
-    _DrainingServer(config, prepared.state).run()
+    _DrainingServer(config, prepared.state, on_ready).run()
     prepared.state.db.dispose()
 
 

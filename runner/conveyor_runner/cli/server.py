@@ -43,12 +43,19 @@ def run_up(args: argparse.Namespace) -> int:
     except (ConfigurationError, PluginError) as exc:
         raise CliError(str(exc)) from exc
     login_path = server.save_login(settings, prepared)
-    print(f"Conveyor is running at {settings.public_url}  (API {settings.api_url})")
-    print(f"data directory: {settings.data_dir}")
-    print(f"login for {prepared.admin.email} stored in {login_path}")
-    print("press Ctrl-C to stop", flush=True)
-    server.serve(prepared)
-    print("Conveyor stopped")
+
+    def banner() -> None:
+        print(f"Conveyor is running at {settings.public_url}  (API {settings.api_url})")
+        print(f"data directory: {settings.data_dir}")
+        print(f"login for {prepared.admin.email} stored in {login_path}")
+        print("press Ctrl-C to stop", flush=True)
+
+    try:
+        server.serve(prepared, on_ready=banner)
+    except SystemExit as exc:  # uvicorn exits when it cannot bind the port
+        raise CliError(f"cannot listen on {settings.host}:{settings.port}; is another "
+                       "server using it? choose one with --port") from exc
+    print("Conveyor stopped", flush=True)
     return 0
 
 
