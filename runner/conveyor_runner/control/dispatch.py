@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from conveyor_runner.ids import new_id, now_iso, parse_iso, to_iso
@@ -29,8 +29,11 @@ class Dispatcher:
     """
 
     def __init__(self, db: Database, queue: QueueTransport, sweep_seconds: float = 5.0,
-                 grace_seconds: float = 10.0) -> None:
+                 grace_seconds: float = 10.0,
+                 on_published: Callable[[set[str]], None] = lambda ids: None) -> None:
         self.db, self.queue = db, queue
+        #: Called with the service ids of every published batch (wakes scale-from-zero).
+        self._on_published = on_published
         self._sweep_seconds, self._grace = sweep_seconds, grace_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -40,7 +43,7 @@ class Dispatcher:
 
         A failure leaves them unpublished; the sweeper retries them, so callers may ignore it.
         """
-        done = []
+        rows, done = list(rows), []
         for row in rows:
             message = ExecutionMessage(row.id, row.service_id, row.function_name, row.dispatch_id)
             try:
@@ -53,6 +56,7 @@ class Dispatcher:
         if done:
             with self.db.transaction() as session:
                 executions.mark_published(session, done)
+            self._on_published({row.service_id for row in rows})
 
     def sweep(self) -> int:
         """Re-publish executions left unconfirmed longer than the grace; returns how many.

@@ -35,7 +35,6 @@ class ControlPlane:
         queue_cls = registries.queue.get(urlparse(settings.queue_url).scheme)
         self.queue = queue_cls(settings.queue_url)
         self.waiters = ExecutionWaiters()
-        self.dispatcher = Dispatcher(db, self.queue)
         self.gateway: QueueGateway | None = None
         self._backends: dict[str, ComputeBackend] = {}
         self._backends_lock = threading.Lock()
@@ -43,6 +42,7 @@ class ControlPlane:
         self.reconciler = Reconciler(db, self.backend, ReplicaEnvironment(
             control_url=settings.public_url, queue_url=settings.replica_queue_url,
             home_root=str(settings.data_dir / "replica-home"), token_for=self._bot_token))
+        self.dispatcher = Dispatcher(db, self.queue, on_published=self.reconciler.notice_queued)
 
     def backend_names(self) -> list[str]:
         """Names of the installed compute backends."""

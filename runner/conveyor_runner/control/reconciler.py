@@ -6,13 +6,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from conveyor_runner.compute.backend import ComputeBackend, DeploymentSpec
+from conveyor_runner.control import autoscaler
 from conveyor_runner.control.services import desired_replicas
 from conveyor_runner.errors import PluginError
 from conveyor_runner.ids import now_iso
-from conveyor_runner.store import services
+from conveyor_runner.store import executions, services
 from conveyor_runner.store.db import Database
 from conveyor_runner.store.tables import ServiceRow
 
@@ -47,11 +48,29 @@ class Reconciler:
         self._stop = threading.Event()
         self._applied: dict[str, str] = {}  # service id -> backend name it was applied to
         self._observed: dict[str, dict] = {}  # last status written per service
+        self._scalers: dict[str, autoscaler.ScalerState] = {}
+        self._urgent: set[str] = set()  # services to evaluate now (e.g. woken from zero)
+        self._autoscaled: set[str] = set()  # services with an autoscaler, as of the last pass
         self._thread: threading.Thread | None = None
 
-    def wake(self) -> None:
-        """Run a pass as soon as possible (after a deploy, update, pause or delete)."""
+    def wake(self, service_id: str | None = None) -> None:
+        """Run a pass as soon as possible (after a deploy, update, pause or delete).
+
+        With ``service_id``, that service's autoscaler is evaluated in this pass even if its
+        polling interval has not passed (a queued execution for a service at zero replicas).
+        """
+        if service_id is not None:
+            self._urgent.add(service_id)
         self._wake.set()
+
+    def notice_queued(self, service_ids: set[str]) -> None:
+        """New executions were queued: wake autoscaled services that have no replica.
+
+        Cheap (memory only), so the dispatcher calls it on every publish.
+        """
+        for service_id in service_ids & self._autoscaled:
+            if not self._observed.get(service_id, {}).get("replicas"):
+                self.wake(service_id)
 
     def reconcile_once(self) -> None:
         """One pass over every service; a failing service never blocks the others."""
@@ -76,11 +95,48 @@ class Reconciler:
         if previous and previous != backend_name:
             self._remove(row.id)
         backend = self.backend_for(backend_name)
-        backend.apply(self.spec(row))
+        spec = self.spec(row)
+        scaling = runtime.get("autoscaler")
+        (self._autoscaled.add if scaling else self._autoscaled.discard)(row.id)
+        if scaling and row.active:
+            spec = replace(spec, replicas=self._autoscale(row, backend, scaling))
+        backend.apply(spec)
         self._applied[row.id] = backend_name
         replicas = [r.__dict__ for r in backend.replicas(row.id)]
-        self._record(row.id, {"replicas": replicas, "desired": desired_replicas(row),
-                              "backend": backend_name, "error": None})
+        state = self._scalers.get(row.id)
+        self._record(row.id, {"replicas": replicas, "desired": spec.replicas,
+                              "backend": backend_name, "error": None,
+                              "scaling": list(state.decisions) if state else []})
+
+    def _autoscale(self, row: ServiceRow, backend: ComputeBackend, scaling: dict) -> int:
+        """The replica count to apply; stops idle replicas itself when scaling in."""
+        current = backend.replicas(row.id)
+        state = self._scalers.setdefault(row.id, autoscaler.ScalerState())
+        now = time.monotonic()
+        if not autoscaler.due(scaling, state, now) and row.id not in self._urgent:
+            return len(current)
+        self._urgent.discard(row.id)
+        state.last_evaluated = now
+        with self.db.transaction() as session:
+            queued, running = executions.load(session, row.id)
+            busy = {r.id: r.busy for r in services.replicas(session, row.id)}
+        decision = autoscaler.decide(scaling, autoscaler.Load(queued, running), len(current),
+                                     state, now)
+        if decision is None:
+            return len(current)
+        if decision.target > len(current):
+            autoscaler.record(state, now_iso(), len(current), decision.target, decision.reason)
+            return decision.target
+        # Scale in only replicas that reported themselves idle: never a busy one.
+        idle = [r for r in current if r.state == "running" and busy.get(r.replica_id) == 0]
+        stopping = idle[:len(current) - decision.target]
+        for replica in stopping:
+            backend.stop_replica(row.id, replica.replica_id,
+                                 float(row.doc.get("drainTime", 600)))
+        if stopping:
+            autoscaler.record(state, now_iso(), len(current), len(current) - len(stopping),
+                              decision.reason + f"; stopped idle {len(stopping)} replica(s)")
+        return len(current) - len(stopping)
 
     def spec(self, row: ServiceRow) -> DeploymentSpec:
         """The DeploymentSpec of a service as it should run now."""
@@ -100,6 +156,7 @@ class Reconciler:
     def _remove(self, service_id: str) -> None:
         name = self._applied.pop(service_id, None)
         self._observed.pop(service_id, None)
+        self._scalers.pop(service_id, None)
         if name is None:
             return
         try:

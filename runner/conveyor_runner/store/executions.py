@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from conveyor_runner.errors import NotFoundError
@@ -131,3 +131,13 @@ def unfinished(session: Session, service_id: str) -> list[ExecutionRow]:
     return list(session.scalars(select(ExecutionRow).where(
         ExecutionRow.service_id == service_id,
         ExecutionRow.status.in_(("created", "in-progress")))))
+
+
+def load(session: Session, service_id: str) -> tuple[int, int]:
+    """``(queued, running)`` execution counts of the service."""
+    counts = dict(session.execute(
+        select(ExecutionRow.status, func.count()).where(
+            ExecutionRow.service_id == service_id,
+            ExecutionRow.status.in_(("created", "in-progress")))
+        .group_by(ExecutionRow.status)).all())
+    return counts.get("created", 0), counts.get("in-progress", 0)

@@ -136,3 +136,26 @@ def test_deleting_a_service_cancels_its_queue(api, service):
     api.ok("delete", f"/services/{service['id']}")
     assert api.ok("get", f"/executions/{execution['id']}")["latestStatus"]["status"] == "canceled"
     assert api.call("get", f"/services/{service['id']}").status_code == 404
+
+
+def test_dead_letters_are_listed_and_redriven(api, service, conveyor_server):
+    from conveyor_runner.queue.messages import queue_name
+    from conveyor_plugins.embedded.transport import EmbeddedTransport
+
+    # A poison message, as a broken publisher would leave it, set aside by a consumer.
+    queue = EmbeddedTransport("embedded://" + str(conveyor_server.data_dir / "queue.db"))
+    try:
+        queue.publish(queue_name(service["id"]), b"not json", message_id="poison")
+        consumer = queue.consume(queue_name(service["id"]), prefetch=1)
+        delivery = consumer.receive(5)
+        assert delivery.message_id == "poison"
+        delivery.dead_letter("undecodable: not an execution message")
+        consumer.close()
+    finally:
+        queue.close()
+    letters = api.ok("get", f"/services/{service['id']}/dead-letters")
+    assert [(d["messageId"], d["reason"]) for d in letters] == [
+        ("poison", "undecodable: not an execution message")]
+    assert api.ok("post", f"/services/{service['id']}/dead-letters/redrive", json={})[
+        "redriven"] == 1
+    assert api.ok("get", f"/services/{service['id']}/dead-letters") == []

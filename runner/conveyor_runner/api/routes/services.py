@@ -11,6 +11,7 @@ from conveyor_runner.api.render import service_json
 from conveyor_runner.control import executions as ledger
 from conveyor_runner.control import services as service_control
 from conveyor_runner.queue.messages import queue_name
+from conveyor_runner.errors import InvalidInputError
 from conveyor_runner.store import executions, services, users
 from conveyor_runner.store.tables import ServiceRow
 
@@ -151,3 +152,28 @@ def notify(service_id: str, principal: PrincipalDep, db: DbDep) -> dict:
     with db.transaction() as session:
         services.visible_service(session, service_id, principal.user_id)
     return {}
+
+
+@router.get("/services/{service_id}/dead-letters")
+def dead_letters(service_id: str, principal: PrincipalDep, state: StateDep) -> list[dict]:
+    """Messages of the service's queue that could not be processed, with their reasons."""
+    with state.db.transaction() as session:
+        services.visible_service(session, service_id, principal.user_id)
+    return [{"messageId": letter.message_id, "reason": letter.reason,
+             "deadAt": letter.dead_at, "headers": letter.headers,
+             "body": letter.body.decode("utf-8", "replace")}
+            for letter in state.plane.queue.dead_letters(queue_name(service_id))]
+
+
+@router.post("/services/{service_id}/dead-letters/redrive")
+async def redrive(service_id: str, request: Request, principal: PrincipalDep,
+                  state: StateDep) -> dict:
+    """Move dead letters (one by ``messageId``, or all) back to the service's queue."""
+    body = await read_body(request)
+    message_id = body.get("messageId")
+    if message_id is not None and not isinstance(message_id, str):
+        raise InvalidInputError("messageId: must be a string", "messageId")
+    with state.db.transaction() as session:
+        services.visible_service(session, service_id, principal.user_id)
+    moved = state.plane.queue.redrive(queue_name(service_id), message_id)
+    return {"redriven": moved}
