@@ -1,4 +1,5 @@
-"""Batch execution: one execution per entity a DQL query selects, run as a Command."""
+"""Batch operations run as Commands: one execution per entity a DQL query selects, and
+reruns of the executions a query selects."""
 
 from __future__ import annotations
 
@@ -12,9 +13,17 @@ from conveyor_runner.control.package_spec import find_function
 from conveyor_runner.errors import InvalidInputError
 from conveyor_runner.store import commands, packages, services
 from conveyor_runner.store.annotations import ANNOTATION_FIELDS
+from conveyor_runner.store.executions import EXECUTION_FIELDS
 from conveyor_runner.store.items import ITEM_FIELDS
 from conveyor_runner.store.query import all_matching
-from conveyor_runner.store.tables import AnnotationRow, DatasetRow, ItemRow, ServiceRow
+from conveyor_runner.store.tables import (
+    AnnotationRow,
+    DatasetRow,
+    ExecutionRow,
+    ItemRow,
+    MemberRow,
+    ServiceRow,
+)
 
 CHUNK = 500
 _TARGETS = {"items": ("Item", ItemRow, ITEM_FIELDS, "item_id"),
@@ -83,3 +92,31 @@ def _create_all(state, principal, service_id, function_name, query, input_name, 
         state.plane.dispatcher.publish(rows)
         created += len(rows)
     return created
+
+
+def start_rerun(state, principal: Principal, raw_filter: object):
+    """Rerun every finished execution the filter selects (in the caller's projects), as a
+    Command; executions still queued or running are left alone."""
+    if raw_filter is not None and not isinstance(raw_filter, dict):
+        raise InvalidInputError("query: must be a DQL filter object", "query")
+    query = parse_query({"filter": raw_filter or {}, "resource": "executions"})
+    with state.db.transaction() as session:
+        command = commands.create(session, principal.user_id, "execution-rerun", {},
+                                  status="in-progress")
+    run_command(state.db, command.id,
+                lambda: {"rerunCount": _rerun_all(state, principal, query)})
+    return command
+
+
+def _rerun_all(state, principal: Principal, query) -> int:
+    with state.db.transaction() as session:
+        base = select(ExecutionRow).join(
+            MemberRow, MemberRow.project_id == ExecutionRow.project_id).where(
+            MemberRow.user_id == principal.user_id)
+        rows = [row for row in all_matching(session, base, query, EXECUTION_FIELDS)
+                if row.status in ledger.TERMINAL]
+        for row in rows:
+            ledger.rerun(row)
+    state.plane.dispatcher.publish(rows)
+    state.plane.waiters.notify()
+    return len(rows)

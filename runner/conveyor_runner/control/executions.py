@@ -97,7 +97,9 @@ def report(row: ExecutionRow, body: dict, replica_id: str | None) -> bool:
     from a replica that no longer owns the execution raises ``ConflictError``, so a result
     is never recorded twice.
     """
-    status = normalize_status(body.get("status") or _implied_status(body))
+    # Without a status a report only moves progress (dtlpy clients always send one; a bare
+    # percentComplete of 100 must not end someone else's execution).
+    status = normalize_status(body.get("status") or "in-progress")
     if row.status in TERMINAL:
         return False
     if replica_id and row.replica_id and replica_id != row.replica_id:
@@ -115,11 +117,6 @@ def report(row: ExecutionRow, body: dict, replica_id: str | None) -> bool:
         status, percentComplete=percent if percent is not None else _last_percent(row),
         message=body.get("message"), action=body.get("action"), replicaId=replica_id))
     return False
-
-
-def _implied_status(body: dict) -> str:
-    percent = body.get("percentComplete") or 0
-    return "completed" if percent >= 100 or body.get("output") is not None else "inProgress"
 
 
 def _last_percent(row: ExecutionRow) -> float:

@@ -159,3 +159,31 @@ def test_dead_letters_are_listed_and_redriven(api, service, conveyor_server):
     assert api.ok("post", f"/services/{service['id']}/dead-letters/redrive", json={})[
         "redriven"] == 1
     assert api.ok("get", f"/services/{service['id']}/dead-letters") == []
+
+
+def test_rerun_batch_requeues_finished_executions(api, service):
+    import time
+
+    finished = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "echo", "input": {"text": "a"}})
+    api.ok("post", f"/executions/{finished['id']}/terminate")
+    queued = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "echo", "input": {"text": "b"}})
+    command = api.ok("post", "/executions/rerun", json={
+        "query": {"$and": [{"serviceId": service["id"]}]}})
+    deadline = time.monotonic() + 20
+    while command["status"] != "success" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        command = api.ok("get", f"/commands/{command['id']}")
+    assert command["spec"]["rerunCount"] == 1
+    assert api.ok("get", f"/executions/{finished['id']}")["latestStatus"]["status"] == "created"
+    assert len(api.ok("get", f"/executions/{queued['id']}")["statusLog"]) == 1
+
+
+def test_progress_without_status_only_moves_progress(api, service):
+    execution = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "echo", "input": {"text": "x"}})
+    moved = api.ok("post", f"/executions/{execution['id']}/progress",
+                   json={"percentComplete": 100})
+    assert moved["latestStatus"]["status"] == "in-progress"
+    assert moved["latestStatus"]["percentComplete"] == 100

@@ -17,6 +17,18 @@ router = APIRouter(tags=["executions"])
 MAX_WAIT = 60.0
 
 
+@router.post("/executions/rerun")
+async def rerun_batch(request: Request, principal: PrincipalDep, state: StateDep,
+                      base: BaseUrlDep) -> dict:
+    """Rerun the finished executions ``query`` selects; answers a Command.
+
+    Registered before ``/executions/{service_id}`` so "rerun" is never taken for an id.
+    """
+    body = await read_body(request)
+    command = await run_in_threadpool(batches.start_rerun, state, principal, body.get("query"))
+    return command_json(command, base)
+
+
 @router.post("/executions/{service_id}")
 async def create_execution(service_id: str, request: Request, principal: PrincipalDep,
                            state: StateDep, base: BaseUrlDep) -> dict:

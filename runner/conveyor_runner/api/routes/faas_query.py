@@ -15,6 +15,7 @@ from conveyor_runner.api.routes.services import render as render_service
 from conveyor_runner.control import executions as ledger
 from conveyor_runner.control.dql import parse_query
 from conveyor_runner.errors import InvalidInputError
+from conveyor_runner.ids import parse_iso, to_iso
 from conveyor_runner.store import executions, services
 from conveyor_runner.store.executions import EXECUTION_FIELDS
 from conveyor_runner.store.packages import PACKAGE_FIELDS
@@ -81,13 +82,15 @@ def _logs(state, principal, body: dict) -> dict:
         execution_ids = [execution_ids]
     checkpoint = body.get("checkpoint") or 0
     after = int(checkpoint) if str(checkpoint).isdigit() else 0
+    start, end = _stamp(body.get("start"), "start"), _stamp(body.get("end"), "end")
     deadline = time.monotonic() + (5.0 if body.get("follow") else 0.0)
     while True:
         with state.db.transaction() as session:
             services.visible_service(session, service_id, principal.user_id)
             lines = executions.logs(session, service_id, execution_ids=execution_ids,
                                     after_id=after, text=body.get("text"),
-                                    replica_id=body.get("replicaId"), limit=size)
+                                    replica_id=body.get("replicaId"), start=start, end=end,
+                                    limit=size)
             finished = bool(execution_ids) and all(
                 executions.visible_execution(session, i, principal.user_id).status
                 in ledger.TERMINAL for i in execution_ids)
@@ -100,3 +103,13 @@ def _logs(state, principal, body: dict) -> dict:
                       "level": line.level, "executionId": line.execution_id,
                       "replicaId": line.replica_id} for line in lines],
             "checkpoint": str(last), "stop": stop}
+
+
+def _stamp(value: object, field: str) -> str | None:
+    """A client's ISO time as a stored timestamp; naive times are taken as UTC."""
+    if value in (None, ""):
+        return None
+    try:
+        return to_iso(parse_iso(str(value)))
+    except ValueError:
+        raise InvalidInputError(f"{field}: {value!r} is not an ISO-8601 time", field) from None

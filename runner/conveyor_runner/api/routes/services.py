@@ -94,6 +94,7 @@ def service_status(service_id: str, principal: PrincipalDep, state: StateDep) ->
         row = services.visible_service(session, service_id, principal.user_id)
         reports = {r.id: r for r in services.replicas(session, row.id)}
         observed = dict(row.status)
+        queued, running = executions.load(session, row.id)
     replicas = []
     for replica in observed.get("replicas", []):
         report = reports.get(replica["replica_id"])
@@ -104,7 +105,8 @@ def service_status(service_id: str, principal: PrincipalDep, state: StateDep) ->
                                                            if observed.get("error") else [])
     return {"id": service_id, "status": "active" if row.active else "paused",
             "desired": service_control.desired_replicas(row), "replicas": replicas,
-            "queued": state.plane.queue.depth(queue_name(row.id)),
+            "queued": queued, "running": running,
+            "queueDepth": state.plane.queue.depth(queue_name(row.id)),
             "error": errors[0] if errors else None, "scaling": observed.get("scaling", [])}
 
 
