@@ -233,3 +233,120 @@ __all__ += [
     "ViewAnnotationOptions",
     "annotations",
 ]
+
+
+# ---------------------------------------------------------------------------------------
+# Names owned by the FaaS work (packages, services, executions, the user-code runtime),
+# re-exported in one block; `project.packages/services/executions/codebases` are attached.
+from .entities.codebase import (  # noqa: E402
+    Codebase,
+    FilesystemCodebase,
+    GitCodebase,
+    ItemCodebase,
+    LocalCodebase,
+    PackageCodebaseType,
+)
+from .entities.execution import Execution, ExecutionStatus  # noqa: E402
+from .entities.package import Package, PackageRequirement, RequirementOperator  # noqa: E402
+from .entities.package_function import (  # noqa: E402
+    FunctionIO,
+    PackageFunction,
+    PackageInputType,
+)
+from .entities.package_module import PackageModule  # noqa: E402
+from .entities.package_slot import (  # noqa: E402
+    PackageSlot,
+    SlotDisplayScope,
+    SlotDisplayScopeResource,
+    SlotPostAction,
+    SlotPostActionType,
+    UiBindingPanel,
+)
+from .entities.runtime import (  # noqa: E402
+    InstanceCatalog,
+    KubernetesAutoscaler,
+    KubernetesAutoscalerType,
+    KubernetesAutuscalerType,
+    KubernetesRabbitmqAutoscaler,
+    KubernetesRPSAutoscaler,
+    KubernetesRuntime,
+    OnResetAction,
+    RuntimeType,
+    ServiceModeType,
+    ServiceRuntime,
+    ServiceScope,
+    ServiceType,
+)
+from .entities.service import Service  # noqa: E402
+from .entities.service_log import ServiceLog  # noqa: E402
+from .repositories.codebases import Codebases  # noqa: E402
+from .repositories.executions import Executions  # noqa: E402
+from .repositories.packages import Packages  # noqa: E402
+from .repositories.services import Services  # noqa: E402
+from .runtime import (  # noqa: E402
+    BaseServiceRunner,
+    Context,
+    ExecutionEventContext,
+    ItemStatusEvent,
+    Progress,
+)
+
+Project.attach_repository("packages", lambda p: Packages(p.client_api, project=p))
+Project.attach_repository("services", lambda p: Services(p.client_api, project=p))
+Project.attach_repository("executions", lambda p: Executions(p.client_api, project=p))
+Project.attach_repository("codebases", lambda p: Codebases(p.client_api, project=p))
+
+packages = Packages(client_api=client_api)
+services = Services(client_api=client_api)
+executions = Executions(client_api=client_api)
+
+__all__ += [
+    "BaseServiceRunner",
+    "Codebase",
+    "Codebases",
+    "Context",
+    "Execution",
+    "ExecutionEventContext",
+    "ExecutionStatus",
+    "Executions",
+    "FilesystemCodebase",
+    "FunctionIO",
+    "GitCodebase",
+    "InstanceCatalog",
+    "ItemCodebase",
+    "ItemStatusEvent",
+    "KubernetesAutoscaler",
+    "KubernetesAutoscalerType",
+    "KubernetesAutuscalerType",
+    "KubernetesRPSAutoscaler",
+    "KubernetesRabbitmqAutoscaler",
+    "KubernetesRuntime",
+    "LocalCodebase",
+    "OnResetAction",
+    "Package",
+    "PackageCodebaseType",
+    "PackageFunction",
+    "PackageInputType",
+    "PackageModule",
+    "PackageRequirement",
+    "PackageSlot",
+    "Packages",
+    "Progress",
+    "RequirementOperator",
+    "RuntimeType",
+    "Service",
+    "ServiceLog",
+    "ServiceModeType",
+    "ServiceRuntime",
+    "ServiceScope",
+    "ServiceType",
+    "Services",
+    "SlotDisplayScope",
+    "SlotDisplayScopeResource",
+    "SlotPostAction",
+    "SlotPostActionType",
+    "UiBindingPanel",
+    "executions",
+    "packages",
+    "services",
+]
