@@ -2,10 +2,11 @@
 
 from conveyor_runner.plugin import hookimpl
 
+from conveyor_plugins.embedded.http_transport import EmbeddedHttpTransport
 from conveyor_plugins.embedded.transport import EmbeddedTransport
 
 
 @hookimpl
 def conveyor_register_queue_transports():
     """The embedded transport serves ``embedded:///path/queue.db`` URLs."""
-    return [EmbeddedTransport]
+    return [EmbeddedTransport, EmbeddedHttpTransport]

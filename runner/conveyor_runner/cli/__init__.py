@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from conveyor_runner.cli import data, plugins, server
+from conveyor_runner.cli import agent, data, plugins, server
 from conveyor_runner.cli.output import CliError, fail
 
 
@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="conveyor", description="Conveyor: a self-hosted FaaS runtime for data and ML.")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
-    for module in (server, plugins, data):
+    for module in (server, plugins, data, agent):
         module.register(groups)
     return parser
 

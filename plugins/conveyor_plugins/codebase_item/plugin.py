@@ -1,0 +1,11 @@
+"""Registers the item codebase fetcher."""
+
+from conveyor_runner.plugin import hookimpl
+
+from conveyor_plugins.codebase_item.fetcher import ItemCodebaseFetcher
+
+
+@hookimpl
+def conveyor_register_codebase_fetchers():
+    """``codebase.type == "item"``: a zip item in the project's Binaries dataset."""
+    return [ItemCodebaseFetcher]

@@ -1,0 +1,236 @@
+"""The consumer and deliveries of :class:`EmbeddedHttpTransport` (the queue gateway client).
+
+Settlement (``Delivery.ack`` blocks "until the backend agrees"): ``ack``/``nack``/
+``dead_letter`` queue the settlement and return only after a gateway reply carried it; a
+settlement is never merely buffered. One request per consumer is in flight at a time (the
+gateway serialises a consumer's calls anyway) and pending settlements ride on whichever
+request goes next: a ``receive`` that finds settlements pending sends them with a zero
+wait, so they come back at once; otherwise the settling thread sends them itself
+(``timeout 0, max 0``). A settlement thus waits at most for one in-flight long-poll, which
+this client bounds to ``POLL_CHUNK`` seconds.
+
+Liveness: the gateway closes a consumer silent for 15 s and returns its deliveries, so a
+keep-alive thread calls ``prefetch`` when nothing was sent for ``KEEPALIVE`` seconds (an
+agent busy with long executions or draining does not receive). If the gateway forgot the
+consumer anyway (it restarted), the next call opens a new one; settling a delivery of the
+lost consumer is then a logged no-op, its message having been returned to the queue.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from conveyor_runner.queue import Consumer, Delivery
+
+if TYPE_CHECKING:
+    from conveyor_plugins.embedded.http_transport import EmbeddedHttpTransport
+
+log = logging.getLogger(__name__)
+
+#: Longest long-poll of one receive request, in seconds (bounds settlement latency).
+POLL_CHUNK = 1.0
+#: Send a keep-alive when the consumer has been silent this long (gateway closes at 15 s).
+KEEPALIVE = 4.0
+
+
+class ConsumerGone(Exception):
+    """The gateway no longer knows the consumer (404 on a consumer path)."""
+
+
+@dataclass
+class _Settlement:
+    tag: str
+    kind: str  # "ack" | "nack" | "deadLetter": the gateway's body keys
+    reason: str
+    generation: int
+    done: threading.Event = field(default_factory=threading.Event)
+    error: Exception | None = None
+
+    def finish(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.done.set()
+
+
+class GatewayDelivery(Delivery):
+    """A delivery the gateway knows by ``tag``; settle it once, from any thread."""
+
+    def __init__(self, consumer: GatewayConsumer, generation: int, wire: dict) -> None:
+        self.tag = str(wire["tag"])
+        self.message_id = str(wire["messageId"])
+        self.body = base64.b64decode(wire.get("body") or "")
+        self.headers = dict(wire.get("headers") or {})
+        self.delivery_count = int(wire.get("deliveryCount", 1))
+        self.generation = generation
+        self._consumer = consumer
+        self._lock = threading.Lock()
+        self._settled: str | None = None
+
+    def ack(self) -> None:
+        """Remove the message; returns once the gateway applied it."""
+        self._settle("ack")
+
+    def nack(self) -> None:
+        """Return the message to the queue; returns once the gateway applied it."""
+        self._settle("nack")
+
+    def dead_letter(self, reason: str) -> None:
+        """Move the message to the dead letters; returns once the gateway applied it."""
+        if not isinstance(reason, str):
+            raise TypeError(f"reason must be a string, not {type(reason).__name__}")
+        self._settle("deadLetter", reason)
+
+    def _settle(self, kind: str, reason: str = "") -> None:
+        with self._lock:  # marked only after the gateway agreed, so a failure can be retried
+            if self._settled is not None:
+                raise RuntimeError(f"delivery of message {self.message_id!r} was already "
+                                   f"settled ({self._settled}); settle each delivery once")
+            self._consumer.settle(self, kind, reason)
+            self._settled = kind
+
+
+class GatewayConsumer(Consumer):
+    """One gateway consumer. Thread-safe; ``receive`` may raise ``QueueUnavailableError``."""
+
+    def __init__(self, transport: EmbeddedHttpTransport, queue: str, prefetch: int) -> None:
+        self.transport, self.queue = transport, queue
+        self._prefetch = _check_prefetch(prefetch)
+        self._request_lock = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._pending: list[_Settlement] = []
+        self._buffer: collections.deque[GatewayDelivery] = collections.deque()
+        self._generation = 0
+        self._closed = threading.Event()
+        self._last_call = time.monotonic()
+        self._consumer_id = self._open()
+        self._keepalive = threading.Thread(target=self._keepalive_loop, daemon=True,
+                                           name=f"conveyor-gateway-keepalive-{queue}")
+        self._keepalive.start()
+
+    def receive(self, timeout: float) -> Delivery | None:
+        """Up to ``timeout`` seconds for the next delivery, in long-polls of ``POLL_CHUNK``."""
+        deadline = time.monotonic() + max(float(timeout), 0.0)
+        while not self._closed.is_set():
+            with self._request_lock:
+                if not self._buffer:
+                    remaining = max(deadline - time.monotonic(), 0.0)
+                    self._exchange(0.0 if self._pending else min(remaining, POLL_CHUNK), 1)
+                if self._buffer:
+                    return self._buffer.popleft()
+            if time.monotonic() >= deadline:
+                return None
+        return None
+
+    def set_prefetch(self, prefetch: int) -> None:
+        """Change the gateway consumer's bound (>= 1)."""
+        self._prefetch = _check_prefetch(prefetch)
+        with self._request_lock:
+            self._call("prefetch", {"prefetch": self._prefetch}, 15.0)
+
+    def close(self) -> None:
+        """Close the gateway consumer; unsettled deliveries return to the queue. Idempotent."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        with self._request_lock:
+            self._drop_pending()
+            self._buffer.clear()
+            try:
+                self.transport.call(f"/queues/{self.queue}/consumers/{self._consumer_id}",
+                                    None, timeout=15.0, method="delete")
+            except Exception as exc:  # noqa: BLE001 - the gateway reaps it anyway
+                log.info("closing gateway consumer %s: %s", self._consumer_id, exc)
+
+    def settle(self, delivery: GatewayDelivery, kind: str, reason: str) -> None:
+        """Apply a settlement (any thread, no lock held); returns once the gateway did."""
+        if delivery.generation != self._generation or self._closed.is_set():
+            log.warning("%s of message %r ignored: its consumer is gone and the message "
+                        "was returned to the queue", kind, delivery.message_id)
+            return
+        item = _Settlement(delivery.tag, kind, reason, delivery.generation)
+        with self._pending_lock:
+            self._pending.append(item)
+        with self._request_lock:
+            if not item.done.is_set():
+                self._exchange(0.0, 0)
+        if item.error is not None:
+            raise item.error
+
+    # -- internals: the request lock is held -----------------------------------------------
+
+    def _open(self) -> str:
+        reply = self.transport.call(f"/queues/{self.queue}/consumers",
+                                    {"prefetch": self._prefetch}, timeout=15.0)
+        self._last_call = time.monotonic()
+        return str(reply["consumerId"])
+
+    def _call(self, action: str, body: dict, timeout: float) -> dict | None:
+        """POST ``.../consumers/{id}/{action}``; None if the consumer had to be reopened."""
+        try:
+            return self.transport.call(
+                f"/queues/{self.queue}/consumers/{self._consumer_id}/{action}", body, timeout)
+        except ConsumerGone:
+            log.warning("queue gateway forgot consumer %s of %s (its deliveries went back to "
+                        "the queue); opening a new one", self._consumer_id, self.queue)
+            self._generation += 1
+            self._buffer.clear()
+            self._consumer_id = self._open()
+            return None
+        finally:
+            self._last_call = time.monotonic()
+
+    def _exchange(self, wait: float, limit: int) -> None:
+        """Send pending settlements, then receive up to ``limit`` deliveries into the buffer."""
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        stale = [item for item in batch if item.generation != self._generation]
+        batch = [item for item in batch if item.generation == self._generation]
+        for item in stale:  # their consumer was replaced: the messages are back in the queue
+            item.finish()
+        body: dict = {"timeout": wait, "max": limit, "ack": [], "nack": [], "deadLetter": []}
+        for item in batch:
+            body[item.kind].append({"tag": item.tag, "reason": item.reason}
+                                   if item.kind == "deadLetter" else item.tag)
+        generation = self._generation
+        try:
+            reply = self._call("receive", body, wait + 30.0)
+        except Exception as exc:
+            for item in batch:
+                item.finish(exc)
+            raise
+        for item in batch:
+            item.finish()  # after a reopen (reply None) they were requeued: nothing to do
+        if reply is not None and generation == self._generation:
+            self._buffer.extend(GatewayDelivery(self, generation, wire)
+                                for wire in reply.get("deliveries", []))
+
+    def _drop_pending(self) -> None:
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        for item in batch:
+            item.finish()
+
+    def _keepalive_loop(self) -> None:
+        while not self._closed.wait(KEEPALIVE / 4):
+            if time.monotonic() - self._last_call < KEEPALIVE:
+                continue
+            if not self._request_lock.acquire(blocking=False):
+                continue  # a request is in flight, which keeps the consumer alive
+            try:
+                if not self._closed.is_set():
+                    self._call("prefetch", {"prefetch": self._prefetch}, 15.0)
+            except Exception as exc:  # noqa: BLE001 - retried on the next tick
+                log.warning("queue gateway keep-alive failed: %s", exc)
+            finally:
+                self._request_lock.release()
+
+
+def _check_prefetch(prefetch: int) -> int:
+    if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 1:
+        raise ValueError(f"prefetch must be an integer >= 1, not {prefetch!r}")
+    return prefetch

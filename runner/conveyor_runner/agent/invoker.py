@@ -1,0 +1,198 @@
+"""Invoker: runs one execution at a time per calling thread, and stops it when asked.
+
+``run(execution)`` blocks the calling (supervisor) thread while the user's function runs in
+a worker of its own -- a daemon thread, or with ``runExecutionAsProcess`` a child process
+(multiprocessing ``spawn``; the result comes back over a pipe) -- and returns its
+``Outcome``. The supervisor watches two stop causes:
+
+* ``executionTimeout``, measured from the start of the execution on this replica;
+* a terminate request (``request_stop``, fed by the heartbeat's ``terminate`` list).
+
+Thread mode: the worker thread is marked through ``conveyor.runtime.termination``, so the
+user's next ``self.kill_event()`` raises ``InterruptedError``; if the worker has not
+finished ``grace`` seconds later it is abandoned (a thread cannot be killed; its late
+result is discarded and its slot freed). Process mode: the child is killed at once.
+Either way the outcome is ``terminated`` (terminate) or ``failed`` with "execution timed
+out after N s (executionTimeout)". Every execution's log ends with ``DONE_LINE``, shipped
+before ``run`` returns. ``abandon_all`` (the drain deadline) makes every ``run`` return
+None at once: those executions get no report here; their redelivery follows ``onReset``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import threading
+import time
+from dataclasses import dataclass, field
+
+from conveyor.runtime import termination
+
+from conveyor_runner.agent import child
+from conveyor_runner.agent.execution import Outcome, failure, perform, stopped
+from conveyor_runner.agent.logs import DONE_LINE
+
+#: Seconds a marked thread gets to notice ``kill_event()`` before it is abandoned.
+GRACE = 5.0
+
+
+@dataclass
+class _Run:
+    execution_id: str
+    deadline: float
+    started: float = field(default_factory=time.monotonic)
+    reason: str | None = None  # "terminate" | "timeout" | "abandon"
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    def stop_reason(self) -> str | None:
+        if self.reason is None and time.monotonic() >= self.deadline:
+            self.reason = "timeout"
+        return self.reason
+
+    def next_check(self) -> float:
+        return max(min(self.deadline - time.monotonic(), 1.0), 0.0)
+
+
+class Invoker:
+    """Runs executions of one loaded service.
+
+    Args:
+        loaded: the ``LoadedService``.
+        reporter: posts progress reports.
+        router: the ``LogRouter`` (threads are bound to their execution while they run).
+        client: the SDK client inputs are fetched with.
+        child_spec: what a child process needs to load the service (process mode only).
+        grace: seconds between marking a thread and abandoning it.
+    """
+
+    def __init__(self, loaded, reporter, router, client, child_spec: dict | None = None,
+                 grace: float = GRACE) -> None:
+        self.loaded, self.reporter, self.router, self.client = loaded, reporter, router, client
+        self.timeout = float(loaded.service.get("executionTimeout") or 3600)
+        self.process_mode = bool(loaded.service.get("runExecutionAsProcess"))
+        self.child_spec, self.grace = child_spec, grace
+        self._runs: dict[str, _Run] = {}
+        self._lock = threading.Lock()
+
+    def running(self) -> list[str]:
+        """Ids of the executions running now."""
+        with self._lock:
+            return list(self._runs)
+
+    def request_stop(self, execution_id: str, reason: str = "terminate") -> bool:
+        """Stop a running execution; False if it is not running here."""
+        with self._lock:
+            run = self._runs.get(execution_id)
+        if run is None:
+            return False
+        if run.reason is None:
+            run.reason = reason
+        run.wake.set()
+        return True
+
+    def abandon_all(self) -> None:
+        """Give up every running execution now (the drain deadline passed)."""
+        with self._lock:
+            runs = list(self._runs.values())
+        for run in runs:
+            run.reason = "abandon"
+            run.wake.set()
+
+    def run(self, execution: dict) -> Outcome | None:
+        """Run the execution to its outcome; None if it was abandoned by ``abandon_all``."""
+        run = _Run(execution["id"], time.monotonic() + self.timeout)
+        with self._lock:
+            self._runs[run.execution_id] = run
+        shipper = self.router.shipper
+        shipper.add(run.execution_id, "INFO", f"Executing function "
+                    f"{execution.get('functionName') or 'run'} (attempt "
+                    f"{execution.get('attempts', 1)}, replica {self.reporter.replica_id})")
+        try:
+            supervise = self._in_process if self.process_mode else self._in_thread
+            outcome = supervise(run, execution)
+        finally:
+            with self._lock:
+                self._runs.pop(run.execution_id, None)
+        if outcome is not None:
+            shipper.add(run.execution_id, "INFO", DONE_LINE)
+            shipper.flush(run.execution_id)
+        return outcome
+
+    # -- thread mode ----------------------------------------------------------------------
+
+    def _in_thread(self, run: _Run, execution: dict) -> Outcome | None:
+        box: list[Outcome] = []
+        worker = threading.Thread(target=self._work, args=(run, execution, box), daemon=True,
+                                  name=f"conveyor-execution-{run.execution_id}")
+        worker.start()
+        marked_at = None
+        while not box:
+            run.wake.wait(run.next_check() if marked_at is None else 0.2)
+            run.wake.clear()
+            reason = run.stop_reason()
+            if box or reason is None:
+                continue
+            if reason == "abandon":
+                return None
+            if marked_at is None:
+                termination.request_stop(worker.ident)
+                marked_at = time.monotonic()
+            elif time.monotonic() - marked_at >= self.grace:
+                self.router.shipper.add(run.execution_id, "WARNING", f"the execution did not "
+                                        f"stop within {self.grace:g} s; its thread is abandoned")
+                self.router.unbind(worker.ident)  # its later lines are not this execution's
+                break
+        if box:  # finished: a stop request it never consumed must not hit a reused ident
+            worker.join(timeout=5)
+            termination.clear(worker.ident)
+        if run.reason is not None:
+            return stopped(run.reason, time.monotonic() - run.started, self.timeout)
+        return box[0]
+
+    def _work(self, run: _Run, execution: dict, box: list[Outcome]) -> None:
+        self.router.bind(run.execution_id)
+        try:
+            box.append(perform(self.loaded, execution, self.client,
+                               lambda body: self.reporter.progress(run.execution_id, body)))
+        finally:
+            self.router.unbind()
+            termination.clear(threading.get_ident())
+            run.wake.set()
+
+    # -- process mode ---------------------------------------------------------------------
+
+    def _in_process(self, run: _Run, execution: dict) -> Outcome | None:
+        self.router.shipper.flush(run.execution_id)  # the child ships its own lines after it
+        context = multiprocessing.get_context("spawn")
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=child.main, args=(sender, self.child_spec, execution),
+                                  name=f"conveyor-execution-{run.execution_id}")
+        process.start()
+        sender.close()
+        try:
+            return self._watch(run, process, receiver)
+        finally:
+            if process.is_alive():
+                process.kill()
+            process.join(timeout=10)
+            receiver.close()
+
+    def _watch(self, run: _Run, process, receiver) -> Outcome | None:
+        while True:
+            ready = multiprocessing.connection.wait([receiver, process.sentinel],
+                                                    timeout=min(run.next_check(), 0.2))
+            if receiver in ready:
+                try:
+                    status, body = receiver.recv()
+                    return Outcome(status, body)
+                except (EOFError, OSError):
+                    ready = [process.sentinel]
+            if process.sentinel in ready:
+                process.join(timeout=5)
+                text = f"the execution's process ended without a result ({process.exitcode})"
+                return failure(text, text, time.monotonic() - run.started)
+            reason = run.stop_reason()
+            if reason is not None:
+                process.kill()
+                return None if reason == "abandon" else stopped(
+                    reason, time.monotonic() - run.started, self.timeout)
