@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import uuid
 from typing import Any
 
 import requests
@@ -58,9 +59,14 @@ class Reporter:
     # -- the calls ----------------------------------------------------------------------
 
     def claim(self, execution_id: str, dispatch_id: str | None) -> dict:
-        """``POST /executions/{id}/claim``: ``{action: run|skip, reason, execution}``."""
+        """``POST /executions/{id}/claim``: ``{action: run|skip, reason, execution}``.
+
+        One token per claim, resent by every retry: if a claim was stored but its reply
+        lost, the retry is recognised as the same claim instead of a dead previous attempt.
+        """
         return self._call("post", f"/executions/{execution_id}/claim",
-                          {"replicaId": self.replica_id, "dispatchId": dispatch_id})
+                          {"replicaId": self.replica_id, "dispatchId": dispatch_id,
+                           "claimToken": uuid.uuid4().hex})
 
     def progress(self, execution_id: str, body: dict) -> dict:
         """A non-terminal progress report (bounded retries)."""

@@ -34,8 +34,12 @@ def normalize_status(status: object) -> str:
 
 
 def create(session: Session, user_id: str, creator: str, service: ServiceRow,
-           function_name: str, values: object, extra: dict | None = None) -> ExecutionRow:
+           function_name: str, values: object, extra: dict | None = None, *,
+           trusted: dict | None = None) -> ExecutionRow:
     """Validate and write a new execution record (status ``created``, not yet published).
+
+    ``trusted`` inputs (name -> value) are added as they are, without checks: a trigger
+    passes its event's resource this way, which may already be deleted.
 
     Raises:
         InvalidInputError: unknown function or bad inputs, named; nothing is written.
@@ -47,7 +51,8 @@ def create(session: Session, user_id: str, creator: str, service: ServiceRow,
         raise InvalidInputError(
             f"functionName: service {service.name} has no function {function_name!r}",
             "functionName")
-    inputs = check_inputs(session, user_id, function.get("input", []), values)
+    declared = [io for io in function.get("input", []) if io["name"] not in (trusted or {})]
+    inputs = {**check_inputs(session, user_id, declared, values), **(trusted or {})}
     package = packages.visible_package(session, service.package_id, user_id)
     doc = {"packageId": package.id, "packageName": package.name,
            "packageRevision": service.package_revision, "serviceName": service.name,
@@ -62,13 +67,16 @@ def create(session: Session, user_id: str, creator: str, service: ServiceRow,
 
 
 def claim(row: ExecutionRow, service: ServiceRow, replica_id: str,
-          dispatch_id: str | None) -> tuple[str, str]:
+          dispatch_id: str | None, token: str | None = None) -> tuple[str, str]:
     """Decide whether a delivered message should run; returns ``(action, reason)``.
 
     ``run`` moves the execution to ``in-progress`` with one more attempt; ``skip`` means
     the delivery is settled without running (already final, a stale duplicate, terminated,
-    out of attempts, or its previous replica died and ``onReset`` is ``failed``).
+    out of attempts, or its previous replica died and ``onReset`` is ``failed``). A retry
+    of the claim that already succeeded (same ``token``) answers ``run`` again unchanged.
     """
+    if token and row.status == "in-progress" and row.doc.get("claimToken") == token:
+        return "run", "claimed (repeated request)"
     if row.status in TERMINAL:
         return "skip", f"already {row.status}"
     if dispatch_id and dispatch_id != row.dispatch_id:
@@ -85,6 +93,7 @@ def claim(row: ExecutionRow, service: ServiceRow, replica_id: str,
         return "skip", "max attempts reached"
     row.attempts += 1
     row.replica_id, row.started_at = replica_id, now_iso()
+    row.doc = {**row.doc, "claimToken": token}
     executions.append_status(row, status_entry(
         "in-progress", replicaId=replica_id, message=f"attempt {row.attempts}"))
     return "run", "claimed"

@@ -29,6 +29,8 @@ class _Remote:
     deliveries: dict[str, Delivery] = field(default_factory=dict)
     last_seen: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Receives in progress: a consumer waiting for messages is alive, not silent.
+    receiving: int = 0
 
 
 class QueueGateway:
@@ -65,22 +67,32 @@ class QueueGateway:
 
     def receive(self, consumer_id: str, *, timeout: float, limit: int, ack: list[str],
                 nack: list[str], dead: list[dict]) -> list[dict]:
-        """Settle the given tags, then wait up to ``timeout`` for up to ``limit`` deliveries."""
+        """Settle the given tags, then wait up to ``timeout`` for up to ``limit`` deliveries.
+
+        The wait holds no lock, so settlements sent meanwhile (another request of the same
+        replica) are applied at once instead of queueing behind the long poll.
+        """
         remote = self._get(consumer_id)
+        remote.last_seen = time.monotonic()
         with remote.lock:
-            remote.last_seen = time.monotonic()
             self._settle(remote, ack, nack, dead)
-            found = []
-            wait = min(max(timeout, 0.0), MAX_WAIT)
+            remote.receiving += 1
+        found: list[dict] = []
+        wait = min(max(timeout, 0.0), MAX_WAIT)
+        try:
             while len(found) < limit:
                 delivery = remote.consumer.receive(wait if not found else 0.0)
                 if delivery is None:
                     break
                 tag = new_id()
-                remote.deliveries[tag] = delivery
+                with remote.lock:
+                    remote.deliveries[tag] = delivery
                 found.append(_wire(tag, delivery))
+        finally:
+            with remote.lock:
+                remote.receiving -= 1
             remote.last_seen = time.monotonic()
-            return found
+        return found
 
     def set_prefetch(self, consumer_id: str, prefetch: int) -> None:
         """Change a consumer's prefetch."""
@@ -130,7 +142,7 @@ class QueueGateway:
             cutoff = time.monotonic() - self._idle
             with self._lock:
                 stale = [cid for cid, r in self._remotes.items()
-                         if r.last_seen < cutoff and not r.lock.locked()]
+                         if r.last_seen < cutoff and r.receiving == 0]
             for consumer_id in stale:
                 log.warning("closing silent queue consumer %s; its deliveries return", consumer_id)
                 self.close(consumer_id)

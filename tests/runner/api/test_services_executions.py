@@ -187,3 +187,19 @@ def test_progress_without_status_only_moves_progress(api, service):
                    json={"percentComplete": 100})
     assert moved["latestStatus"]["status"] == "in-progress"
     assert moved["latestStatus"]["percentComplete"] == 100
+
+
+def test_a_repeated_claim_is_the_same_claim(api, service):
+    execution = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "echo", "input": {"text": "x"}})
+    path = f"/executions/{execution['id']}/claim"
+    first = api.ok("post", path, json={"replicaId": "r1", "claimToken": "t1"})
+    again = api.ok("post", path, json={"replicaId": "r1", "claimToken": "t1"})
+    assert (first["action"], again["action"]) == ("run", "run")
+    assert again["execution"]["attempts"] == 1
+    # A different claim of an in-progress execution means its replica died: onReset failed.
+    other = api.ok("post", path, json={"replicaId": "r2", "claimToken": "t2"})
+    assert other["action"] == "skip"
+    final = api.ok("get", f"/executions/{execution['id']}")
+    assert final["latestStatus"]["status"] == "failed"
+    assert "onReset: failed" in final["latestStatus"]["message"]

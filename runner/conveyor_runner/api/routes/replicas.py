@@ -25,10 +25,11 @@ async def claim(execution_id: str, request: Request, principal: PrincipalDep, st
     if not isinstance(replica_id, str) or not replica_id:
         raise InvalidInputError("replicaId: required", "replicaId")
     return await run_in_threadpool(_claim, state, principal, execution_id, replica_id,
-                                   body.get("dispatchId"), base)
+                                   body.get("dispatchId"), body.get("claimToken"), base)
 
 
-def _claim(state, principal, execution_id: str, replica_id: str, dispatch_id, base: str) -> dict:
+def _claim(state, principal, execution_id: str, replica_id: str, dispatch_id, token,
+           base: str) -> dict:
     with state.db.transaction() as session:
         row = executions.visible_execution(session, execution_id, principal.user_id)
         service = services.get(session, row.service_id)
@@ -37,7 +38,7 @@ def _claim(state, principal, execution_id: str, replica_id: str, dispatch_id, ba
             if row.status not in ledger.TERMINAL:
                 ledger.finish(row, "canceled", message=reason)
         else:
-            action, reason = ledger.claim(row, service, replica_id, dispatch_id)
+            action, reason = ledger.claim(row, service, replica_id, dispatch_id, token)
         result = {"action": action, "reason": reason, "execution": execution_json(row, base)}
     if row.status in ledger.TERMINAL:
         state.plane.waiters.notify()

@@ -101,8 +101,10 @@ def service_status(service_id: str, principal: PrincipalDep, state: StateDep) ->
         replicas.append({**replica, "reported": report.state if report else None,
                          "busy": report.busy if report else 0,
                          "error": report.info.get("error") if report else None})
-    errors = [r["error"] for r in replicas if r["error"]] + ([observed["error"]]
-                                                           if observed.get("error") else [])
+    # Errors of replicas reporting for the current revision, whoever started them.
+    errors = [r.info["error"] for r in reports.values()
+              if r.revision == row.revision and r.state == "failed" and r.info.get("error")]
+    errors += [observed["error"]] if observed.get("error") else []
     return {"id": service_id, "status": "active" if row.active else "paused",
             "desired": service_control.desired_replicas(row), "replicas": replicas,
             "queued": queued, "running": running,
