@@ -24,6 +24,7 @@ class BenchServer:
     url: str
     token: str
     process: subprocess.Popen
+    data_dir: Path
 
     @property
     def api(self) -> str:
@@ -74,7 +75,7 @@ def running_server(database_url: str | None = None, env: dict | None = None) -> 
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"server did not start: {process.stderr.read().decode()}")
             time.sleep(0.2)
-        yield BenchServer(url=url, token=token, process=process)
+        yield BenchServer(url=url, token=token, process=process, data_dir=home / "data")
     finally:
         process.terminate()
         try:

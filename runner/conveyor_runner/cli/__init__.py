@@ -1,7 +1,8 @@
 """The ``conveyor`` command line: argument parsing and dispatch to one module per group.
 
 Groups: ``up`` (serve the control plane), ``token`` (print a token for the stored login),
-``user``, ``plugins``, and the data commands ``project``, ``dataset``, ``item``.
+``user``, ``plugins``, the data commands ``project``, ``dataset``, ``item``, and the FaaS
+commands ``package``, ``service``, ``execution``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from conveyor_runner.cli import agent, data, plugins, server
+from conveyor_runner.cli import (
+    agent,
+    data,
+    executions,
+    packages,
+    plugins,
+    server,
+    services,
+)
 from conveyor_runner.cli.output import CliError, fail
 
 
@@ -18,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="conveyor", description="Conveyor: a self-hosted FaaS runtime for data and ML.")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
-    for module in (server, plugins, data, agent):
+    for module in (server, plugins, data, agent, packages, services, executions):
         module.register(groups)
     return parser
 

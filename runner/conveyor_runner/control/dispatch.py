@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
@@ -37,6 +38,11 @@ class Dispatcher:
         self._sweep_seconds, self._grace = sweep_seconds, grace_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Confirmed publishes are marked in the ledger in batches by the dispatcher thread:
+        # a mark lost to a crash only means a re-publish whose older message is then skipped.
+        self._confirmed: list[str] = []
+        self._confirmed_lock = threading.Lock()
+        self._confirmed_ready = threading.Event()
 
     def publish(self, rows: Iterable[ExecutionRow]) -> None:
         """Publish committed executions and mark them published.
@@ -50,13 +56,28 @@ class Dispatcher:
                 self.queue.publish(queue_name(row.service_id), message.encode(),
                                    message_id=row.id)
             except QueueUnavailableError as exc:
-                log.warning("publishing execution %s failed, will retry: %s", row.id, exc)
-                continue
+                # The queue is down: don't make every remaining row wait out its own
+                # bounded retry; the sweeper publishes them once it is back.
+                log.warning("publishing execution %s failed; %d left for the sweeper: %s",
+                            row.id, len(rows) - len(done), exc)
+                break
             done.append(row.id)
+        if done:
+            with self._confirmed_lock:
+                self._confirmed.extend(done)
+            self._confirmed_ready.set()
+            if self._thread is None:  # not started (tests, tools): mark right away
+                self.flush_confirmed()
+            self._on_published({row.service_id for row in rows})
+
+    def flush_confirmed(self) -> int:
+        """Mark every confirmed publish in the ledger now; returns how many."""
+        with self._confirmed_lock:
+            done, self._confirmed = self._confirmed, []
         if done:
             with self.db.transaction() as session:
                 executions.mark_published(session, done)
-            self._on_published({row.service_id for row in rows})
+        return len(done)
 
     def sweep(self) -> int:
         """Re-publish executions left unconfirmed longer than the grace; returns how many.
@@ -73,20 +94,28 @@ class Dispatcher:
         return len(rows)
 
     def start(self) -> None:
-        """Run ``sweep`` periodically in a daemon thread."""
+        """Mark confirmed publishes and run ``sweep`` periodically, in a daemon thread."""
         self._thread = threading.Thread(target=self._loop, name="conveyor-dispatcher",
                                         daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the sweeper thread."""
+        """Stop the thread after marking what was confirmed."""
         self._stop.set()
+        self._confirmed_ready.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self.flush_confirmed()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._sweep_seconds):
+        next_sweep = time.monotonic() + self._sweep_seconds
+        while not self._stop.is_set():
+            self._confirmed_ready.wait(max(0.0, next_sweep - time.monotonic()))
+            self._confirmed_ready.clear()
             try:
-                self.sweep()
-            except Exception:  # noqa: BLE001 - the sweeper must survive a bad cycle
-                log.exception("dispatcher sweep failed")
+                self.flush_confirmed()
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + self._sweep_seconds
+                    self.sweep()
+            except Exception:  # noqa: BLE001 - the dispatcher must survive a bad cycle
+                log.exception("dispatcher cycle failed")

@@ -1,0 +1,298 @@
+"""Consumers and deliveries of the RabbitMQ transport.
+
+A consumer owns a :class:`~conveyor_plugins.rabbitmq.connection.Link` (its own
+connection, channel and I/O thread, so heartbeats flow while executions run) and takes
+messages **on demand**: ``receive`` first asks for one message with ``basic.get``; if the
+queue is empty it subscribes with a per-consumer prefetch of 1, waits for one message,
+and cancels the subscription. So no message ever waits in a client-side buffer: every
+message not yet returned by ``receive`` is "ready" on the broker, visible to ``depth``
+and ``purge``, and free for other replicas; the prefetch bound is enforced exactly, here,
+counting deliveries handed out and not yet settled (``set_prefetch`` takes effect at
+once). A message that reaches a subscription in the very instant its receive times out
+is rejected back to the queue by pika (and counts as a delivery).
+
+Settling marshals onto the I/O thread and blocks until the frame is written (``nack``
+then waits one more round trip, so that the broker has requeued the message before it
+returns). A delivery belongs to the channel it came on: once that channel is gone
+(connection lost, broker restart, broker consumer timeout, consumer closed), the broker
+has already returned the message to the queue, and settling the old delivery is a
+logged no-op -- it still counts as the delivery's one settle. The same holds for the
+embedded transport when a delivery outlives its lease.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import queue as queue_module
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from conveyor_runner.queue import Consumer, Delivery, QueueUnavailableError
+from pika.exceptions import AMQPError, ChannelClosedByBroker
+
+from conveyor_plugins.rabbitmq import topology
+from conveyor_plugins.rabbitmq.connection import STALE, Link
+
+if TYPE_CHECKING:
+    from conveyor_plugins.rabbitmq.transport import RabbitmqTransport
+
+log = logging.getLogger(__name__)
+
+#: How long a settle may wait for the I/O thread (it is only ever busy for a round trip).
+SETTLE_TIMEOUT = 10.0
+#: A blocked receive re-checks the link and the closed flag at least this often.
+_POLL = 0.5
+
+
+class RabbitmqDelivery(Delivery):
+    """One delivery of a message on one consumer channel; settle it once, from any thread."""
+
+    def __init__(self, consumer: RabbitmqConsumer, generation: int, method: Any,
+                 properties: Any, body: bytes) -> None:
+        self.message_id = properties.message_id or ""
+        self.body = bytes(body)
+        self.headers = topology.user_headers(properties.headers)
+        self.delivery_count = topology.delivery_count(properties.headers, method.redelivered)
+        self.generation = generation
+        self.delivery_tag = method.delivery_tag
+        self._consumer = consumer
+        self._lock = threading.Lock()
+        self._settled: str | None = None
+
+    def ack(self) -> None:
+        """Remove the message for good; blocks until the ack is on the wire."""
+        self._settle("ack")
+
+    def nack(self) -> None:
+        """Requeue the message for another delivery; blocks until the broker requeued it."""
+        self._settle("nack")
+
+    def dead_letter(self, reason: str) -> None:
+        """Copy the message to ``<queue>.dlq`` with ``reason`` (confirmed), then ack it.
+
+        A crash between the two leaves the message in both queues (redelivered and
+        dead-lettered again): a duplicate in the DLQ, never a loss.
+        """
+        if not isinstance(reason, str):
+            raise TypeError(f"reason must be a string, not {type(reason).__name__}")
+        self._settle("dead_letter", reason)
+
+    def _settle(self, action: str, reason: str | None = None) -> None:
+        # The mark is set only once the broker side is done, so a QueueUnavailableError
+        # can be retried by calling the same method again.
+        with self._lock:
+            if self._settled is not None:
+                raise RuntimeError(
+                    f"delivery of message {self.message_id!r} was already settled "
+                    f"({self._settled}); settle each delivery exactly once")
+            applied = self._consumer._settle(self, action, reason)
+            self._settled = action
+        if not applied:
+            log.warning("%s of message %r ignored: its channel to RabbitMQ is gone (connection "
+                        "lost, consumer timeout or consumer closed) and the broker has "
+                        "requeued the message", action, self.message_id)
+        self._consumer._forget(self)
+
+
+class RabbitmqConsumer(Consumer):
+    """Receives from one queue with at most ``prefetch`` unsettled deliveries.
+
+    Thread-safe: receives from several threads are served one at a time, and the
+    prefetch bound holds across all of them.
+    """
+
+    def __init__(self, transport: RabbitmqTransport, queue: str, prefetch: int) -> None:
+        self.transport = transport
+        self.queue = queue
+        self._prefetch = _check_prefetch(prefetch)
+        self._state = threading.Condition()
+        self._unsettled: set[RabbitmqDelivery] = set()
+        self._closed = False
+        self._receiving = threading.Lock()
+        self._arrivals: queue_module.SimpleQueue[tuple] = queue_module.SimpleQueue()
+        self._link = Link(transport.settings.parameters, url=transport.url_shown,
+                          name=f"consumer of {queue}",
+                          on_channel=lambda channel: channel.basic_qos(prefetch_count=1))
+        self._link.start(startup=False)
+
+    def receive(self, timeout: float) -> RabbitmqDelivery | None:
+        """Wait up to ``timeout`` seconds for the next message; None if none came.
+
+        While the broker is away (restart, network) this waits for the reconnection
+        within ``timeout`` and returns None; the consumer keeps reconnecting.
+
+        Raises:
+            QueueUnavailableError: the queue does not exist (declare it first).
+        """
+        deadline = time.monotonic() + max(float(timeout), 0.0)
+        if not self._receiving.acquire(timeout=max(float(timeout), 0.0)):
+            return None
+        try:
+            if not self._wait_for_room(deadline):
+                return None
+            return self._take(deadline)
+        finally:
+            self._receiving.release()
+
+    def set_prefetch(self, prefetch: int) -> None:
+        """Change the bound; lowering it keeps current deliveries and only slows receives."""
+        with self._state:
+            self._prefetch = _check_prefetch(prefetch)
+            self._state.notify_all()
+
+    def close(self) -> None:
+        """Stop consuming; the broker requeues every unsettled delivery. Idempotent.
+
+        Settling one of them afterwards is a logged no-op (it still counts as its settle).
+        """
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+            self._unsettled.clear()
+            self._state.notify_all()
+        self._link.close()
+        self.transport._forget_consumer(self)
+
+    # -- receiving -----------------------------------------------------------------
+
+    def _wait_for_room(self, deadline: float) -> bool:
+        with self._state:
+            while not self._closed and len(self._unsettled) >= self._prefetch:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._state.wait(remaining)
+            return not self._closed
+
+    def _take(self, deadline: float) -> RabbitmqDelivery | None:
+        while not self._closed:
+            delivery = self._get(deadline)
+            if delivery is not None or time.monotonic() >= deadline:
+                return delivery
+            delivery = self._subscribe_and_wait(deadline)
+            if delivery is not None or time.monotonic() >= deadline:
+                return delivery
+        return None
+
+    def _get(self, deadline: float) -> RabbitmqDelivery | None:
+        def get(channel, generation):
+            method, properties, body = channel.basic_get(self.queue, auto_ack=False)
+            return None if method is None else (generation, method, properties, body)
+
+        return self._adopt(self._call(get, deadline))
+
+    def _subscribe_and_wait(self, deadline: float) -> RabbitmqDelivery | None:
+        def subscribe(channel, generation):
+            def arrived(_channel, method, properties, body):
+                self._arrivals.put((generation, method, properties, body))
+            return generation, channel.basic_consume(self.queue, arrived, auto_ack=False)
+
+        subscription = self._call(subscribe, deadline)
+        if subscription is None:
+            return None
+        generation, tag = subscription
+        arrivals: list[tuple] = []
+        while not arrivals and not self._closed and self._link.generation == generation:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                arrivals.append(self._arrivals.get(timeout=min(remaining, _POLL)))
+            except queue_module.Empty:
+                pass
+        # With prefetch 1 and a delivery in hand nothing more can come; on timeout a
+        # message racing the cancel is rejected back by pika, or already in _arrivals.
+        self._cancel(generation, tag)
+        while not self._arrivals.empty():
+            arrivals.append(self._arrivals.get_nowait())
+        current = [arrival for arrival in arrivals if arrival[0] == self._link.generation]
+        for extra in current[1:]:  # not expected with prefetch 1; never strand a message
+            self._link.call(lambda channel, _, tag=extra[1].delivery_tag:
+                            channel.basic_nack(tag, requeue=True),
+                            timeout=SETTLE_TIMEOUT, generation=extra[0])
+        return self._adopt(current[0] if current else None)
+
+    def _cancel(self, generation: int, tag: str) -> None:
+        try:
+            self._link.call(lambda channel, _: channel.basic_cancel(tag),
+                            timeout=SETTLE_TIMEOUT, generation=generation)
+        except Exception as exc:  # noqa: BLE001 - the channel is going away: so is the subscription
+            log.debug("cancelling subscription %s on %s failed: %r", tag, self.queue, exc)
+
+    def _call(self, operation, deadline: float):
+        """Run a receive step; None when the broker is unreachable before the deadline."""
+        try:
+            return self._link.call(operation, timeout=max(deadline - time.monotonic(), 0.05))
+        except ChannelClosedByBroker as exc:
+            if exc.reply_code == 404:
+                raise QueueUnavailableError(
+                    f"queue {self.queue!r} does not exist on RabbitMQ at "
+                    f"{self.transport.url_shown}; declare it first") from exc
+            log.warning("receiving from %s: channel closed by RabbitMQ: %s", self.queue, exc)
+        except (QueueUnavailableError, RuntimeError) as exc:
+            log.debug("receiving from %s: %s", self.queue, exc)
+        if self._closed:
+            return None
+        time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))  # no busy loop on errors
+        return None
+
+    def _adopt(self, arrival: tuple | None) -> RabbitmqDelivery | None:
+        if arrival is None or arrival[0] != self._link.generation:
+            return None  # a delivery from a gone channel: the broker requeued it
+        delivery = RabbitmqDelivery(self, *arrival)
+        with self._state:
+            if self._closed:
+                return None
+            self._unsettled.add(delivery)
+        return delivery
+
+    # -- settling ------------------------------------------------------------------
+
+    def _settle(self, delivery: RabbitmqDelivery, action: str, reason: str | None) -> bool:
+        """Apply ``action`` on the delivery's channel; False if that channel is gone."""
+        generation = delivery.generation
+        if action == "dead_letter":
+            if self._closed or self._link.generation != generation:
+                return False
+            self.transport._publish_dead_letter(self.queue, delivery, reason)
+            action = "ack"
+        settle = functools.partial(_settle_on, self.queue, delivery.delivery_tag, action)
+        try:
+            result = self._link.call(settle, timeout=SETTLE_TIMEOUT, generation=generation)
+        except ChannelClosedByBroker:
+            return True  # the requeue frame was sent before the fence failed (queue deleted)
+        except QueueUnavailableError:
+            if self._link.generation != generation:
+                return False  # the connection died under us: the broker requeues
+            raise  # still connected but not answering: the caller may retry
+        return result is not STALE
+
+    def _forget(self, delivery: RabbitmqDelivery) -> None:
+        with self._state:
+            self._unsettled.discard(delivery)
+            self._state.notify_all()
+
+
+def _settle_on(queue: str, tag: int, action: str, channel, _generation) -> object:
+    """Ack or nack on the I/O thread; STALE if the channel died first (the broker requeues)."""
+    try:
+        if action == "ack":
+            channel.basic_ack(tag)
+        else:
+            channel.basic_nack(tag, requeue=True)
+    except AMQPError:
+        return STALE
+    if action == "nack":
+        # A synchronous round trip on the same channel: the queue has requeued the message
+        # when the answer comes, so a following depth() counts it.
+        channel.queue_declare(queue, passive=True)
+    return True
+
+
+def _check_prefetch(prefetch: int) -> int:
+    if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 1:
+        raise ValueError(f"prefetch must be an integer >= 1, not {prefetch!r}")
+    return prefetch
