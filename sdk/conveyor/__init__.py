@@ -350,3 +350,36 @@ __all__ += [
     "packages",
     "services",
 ]
+
+
+# ---------------------------------------------------------------------------------------
+# Names owned by the triggers work (event and cron triggers), re-exported in one block;
+# `project.triggers` and `service.triggers` are attached.
+from .entities.trigger import (  # noqa: E402
+    BaseTrigger,
+    CronTrigger,
+    Trigger,
+    TriggerAction,
+    TriggerExecutionMode,
+    TriggerResource,
+    TriggerType,
+)
+from .repositories.triggers import Triggers  # noqa: E402
+
+Project.attach_repository("triggers", lambda p: Triggers(p.client_api, project=p))
+Service.attach_repository("triggers", lambda s: Triggers(s.client_api, project=s.project,
+                                                         service=s))
+
+triggers = Triggers(client_api=client_api)
+
+__all__ += [
+    "BaseTrigger",
+    "CronTrigger",
+    "Trigger",
+    "TriggerAction",
+    "TriggerExecutionMode",
+    "TriggerResource",
+    "TriggerType",
+    "Triggers",
+    "triggers",
+]

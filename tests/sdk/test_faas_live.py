@@ -192,7 +192,7 @@ def test_deploy_from_file_pushes_and_deploys_services(project, tmp_path, caplog)
                                                           str(folder / "package.json"))
     assert package.name == "fromfile" and [s.name for s in services] == ["fromfile-svc"]
     assert services[0].max_attempts == 2 and services[0].package_revision == "1.0.0"
-    assert "on-item" in caplog.text  # triggers are reported, not silently dropped
+    assert [t.name for t in services[0].triggers.list().all()] == ["on-item"]
 
 
 # ----------------------------------------------------------------------- executions

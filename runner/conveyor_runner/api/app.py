@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from conveyor_runner.api import errors
+from conveyor_runner.api.event_bodies import EventBodies
 from conveyor_runner.api.routes import api_router, gate_router
 from conveyor_runner.api.state import ServerState
 from conveyor_runner.control.plane import ControlPlane
@@ -38,7 +39,8 @@ def build_state(settings: Settings, plugins=None) -> ServerState:
     return ServerState(
         settings=settings, db=db, plugins=pm, registries=registries,
         storage=storage_cls(settings.storage_url), signing_key=key,
-        plane=ControlPlane(settings, db, registries, key),
+        plane=ControlPlane(settings, db, registries, key,
+                           event_bodies=EventBodies(settings.api_url)),
     )
 
 

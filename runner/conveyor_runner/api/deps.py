@@ -11,6 +11,7 @@ from conveyor_runner.control.auth import Principal, verify_token
 from conveyor_runner.errors import AuthenticationError
 from conveyor_runner.storage.driver import StorageDriver
 from conveyor_runner.store.db import Database
+from conveyor_runner.store.events import acting_user
 
 
 def get_state(request: Request) -> ServerState:
@@ -28,13 +29,20 @@ def get_storage(request: Request) -> StorageDriver:
     return request.app.state.conveyor.storage
 
 
-def get_principal(request: Request) -> Principal:
-    """The verified caller. Raises ``AuthenticationError`` (401) without a valid token."""
+async def get_principal(request: Request) -> Principal:
+    """The verified caller. Raises ``AuthenticationError`` (401) without a valid token.
+
+    Also records the caller as the acting user of the request's changes (the ``userId`` of
+    the events they emit). It is ``async`` so that the context variable it sets reaches the
+    route, including the worker threads routes run in (they copy the request's context).
+    """
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("missing token: send 'authorization: Bearer <token>'")
-    return verify_token(token.strip(), request.app.state.conveyor.signing_key)
+    principal = verify_token(token.strip(), request.app.state.conveyor.signing_key)
+    acting_user.set(principal.user_id)
+    return principal
 
 
 def api_base(request: Request) -> str:

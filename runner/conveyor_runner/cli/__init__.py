@@ -2,7 +2,7 @@
 
 Groups: ``up`` (serve the control plane), ``token`` (print a token for the stored login),
 ``user``, ``plugins``, the data commands ``project``, ``dataset``, ``item``, and the FaaS
-commands ``package``, ``service``, ``execution``.
+commands ``package``, ``service``, ``execution``, ``trigger``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from conveyor_runner.cli import (
     plugins,
     server,
     services,
+    triggers,
 )
 from conveyor_runner.cli.output import CliError, fail
 
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="conveyor", description="Conveyor: a self-hosted FaaS runtime for data and ML.")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
-    for module in (server, plugins, data, agent, packages, services, executions):
+    for module in (server, plugins, data, agent, packages, services, executions, triggers):
         module.register(groups)
     return parser
 

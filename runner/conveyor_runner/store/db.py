@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor_runner.errors import ConfigurationError
+from conveyor_runner.store import events
 from conveyor_runner.store.dql_sql import install_sqlite_functions
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -21,6 +22,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 class Database:
     """One engine and its session factory.
+
+    Every session it makes records changes to items, datasets and annotations as event
+    outbox rows in the same transaction (``store.events``); listeners registered with
+    ``on_events_committed`` are told after each commit that wrote some.
 
     Args:
         url: SQLAlchemy URL (``sqlite:///...`` or ``postgresql://...``).
@@ -30,6 +35,20 @@ class Database:
         self.url = url
         self.engine = _create_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._event_listeners: list[Callable[[int], None]] = []
+        events.install(self._sessions, self._events_committed)
+
+    def on_events_committed(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(count)`` after every commit that wrote ``count`` > 0 events.
+
+        It runs on the committing thread, inside the caller's request: it must only signal
+        (set a flag, wake a thread), never do work.
+        """
+        self._event_listeners.append(listener)
+
+    def _events_committed(self, count: int) -> None:
+        for listener in self._event_listeners:
+            listener(count)
 
     @property
     def dialect(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from conveyor_runner.errors import NotFoundError
@@ -86,23 +86,39 @@ def unpublished(session: Session, older_than: str, limit: int = 500) -> list[Exe
 
 
 def by_ids(session: Session, service_id: str, execution_ids: list[str]) -> list[ExecutionRow]:
-    """The service's executions among ``execution_ids``."""
+    """The service's executions among ``execution_ids``.
+
+    Selected by primary key only and filtered here: with ``service_id`` in the query,
+    SQLite's planner walks the service's whole history (its index) instead.
+    """
     if not execution_ids:
         return []
-    return list(session.scalars(select(ExecutionRow).where(
-        ExecutionRow.service_id == service_id, ExecutionRow.id.in_(execution_ids))))
+    rows = session.scalars(select(ExecutionRow).where(ExecutionRow.id.in_(execution_ids)))
+    return [row for row in rows if row.service_id == service_id]
 
 
 def add_logs(session: Session, service_id: str, execution_id: str | None,
              replica_id: str | None, lines: list[dict]) -> None:
     """Append log lines (``{timestamp?, level?, message}``)."""
+    add_log_lines(session, service_id, replica_id, [(execution_id, line) for line in lines])
+
+
+def add_log_lines(session: Session, service_id: str, replica_id: str | None,
+                  lines: list[tuple[str | None, dict]]) -> None:
+    """Append ``(execution id or None, line)`` pairs, in order, in one bulk insert.
+
+    Log lines are write-only rows (no events, nothing reads them back in the transaction),
+    so they skip the ORM unit of work: one executemany, ids ascending in list order.
+    """
+    if not lines:
+        return
     stamp = now_iso()
-    session.add_all([
-        ExecutionLogRow(execution_id=execution_id, service_id=service_id, replica_id=replica_id,
-                        timestamp=str(line.get("timestamp") or stamp)[:24],
-                        level=str(line.get("level") or "INFO")[:16],
-                        message=str(line.get("message", "")))
-        for line in lines
+    session.execute(insert(ExecutionLogRow), [
+        {"execution_id": execution_id, "service_id": service_id, "replica_id": replica_id,
+         "timestamp": str(line.get("timestamp") or stamp)[:24],
+         "level": str(line.get("level") or "INFO")[:16],
+         "message": str(line.get("message", ""))}
+        for execution_id, line in lines
     ])
 
 
@@ -141,3 +157,29 @@ def load(session: Session, service_id: str) -> tuple[int, int]:
             ExecutionRow.status.in_(("created", "in-progress")))
         .group_by(ExecutionRow.status)).all())
     return counts.get("created", 0), counts.get("in-progress", 0)
+
+
+def visible_of_service(session: Session, service_id: str, execution_ids: list[str],
+                       user_id: str) -> dict[str, ExecutionRow]:
+    """The service's executions among ``execution_ids`` that the user may see, by id.
+
+    One query for a whole batch, by primary key (see ``by_ids``); ids of other services,
+    unknown ids and executions outside the user's projects are absent from the answer.
+    The rows are locked for the transaction where the database can (PostgreSQL; in id
+    order, so two batches never deadlock): two overlapping batches -- a retry and the
+    request it repeats -- apply one after the other, never interleaved.
+    """
+    if not execution_ids:
+        return {}
+    rows = session.scalars(
+        select(ExecutionRow)
+        .join(MemberRow, MemberRow.project_id == ExecutionRow.project_id)
+        .where(MemberRow.user_id == user_id, ExecutionRow.id.in_(set(execution_ids)))
+        .order_by(ExecutionRow.id).with_for_update(of=ExecutionRow))
+    return {row.id: row for row in rows if row.service_id == service_id}
+
+
+def in_progress(session: Session, limit: int = 1000) -> list[ExecutionRow]:
+    """Running executions, oldest start first (the janitor's view)."""
+    return list(session.scalars(select(ExecutionRow).where(
+        ExecutionRow.status == "in-progress").order_by(ExecutionRow.started_at).limit(limit)))

@@ -97,3 +97,8 @@ def delete_service(session: Session, row: ServiceRow) -> None:
     """Delete the service and its replica reports (executions stay in the ledger)."""
     forget_replicas(session, row.id)
     session.delete(row)
+
+
+def replica(session: Session, replica_id: str) -> ReplicaRow | None:
+    """A replica's latest self-report, or None if it never reported."""
+    return session.get(ReplicaRow, replica_id)

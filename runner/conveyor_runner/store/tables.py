@@ -319,3 +319,71 @@ class ReplicaRow(Base):
     started_at: Mapped[str] = mapped_column(STAMP)
     heartbeat_at: Mapped[str] = mapped_column(STAMP)
     info: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+
+
+class TriggerRow(Base):
+    """An event or cron trigger that creates executions of one service function."""
+
+    __tablename__ = "triggers"
+    __table_args__ = (
+        Index("ix_triggers_project_id", "project_id", "id"),
+        Index("ix_triggers_due", "type", "active", "next_fire_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    #: The target service; its deletion deletes the trigger.
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: "Event" or "Cron".
+    type: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    creator: Mapped[str] = mapped_column(String(320))
+    creator_id: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[str] = mapped_column(STAMP)
+    updated_at: Mapped[str] = mapped_column(STAMP)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+    #: Cron only: the slot the scheduler fires next (claimed with a conditional UPDATE).
+    next_fire_at: Mapped[str | None] = mapped_column(STAMP)
+    #: spec (filter, resource, actions, executionMode, cron, startAt, endAt, input,
+    #: operation), scope, templateTriggerId, lastError (wire keys).
+    doc: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+
+
+class TriggerFiredRow(Base):
+    """An ``executionMode: Once`` trigger already ran for this resource."""
+
+    __tablename__ = "trigger_fired"
+
+    trigger_id: Mapped[str] = mapped_column(
+        ForeignKey("triggers.id", ondelete="CASCADE"), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    created_at: Mapped[str] = mapped_column(STAMP)
+
+
+class EventRow(Base):
+    """The event outbox: one row per committed change to an item, dataset or annotation.
+
+    Written in the transaction that made the change, so an event exists exactly when its
+    change committed; the trigger engine deletes it in the transaction that records the
+    executions it caused.
+    """
+
+    __tablename__ = "event_outbox"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    #: Item, Dataset or Annotation.
+    resource: Mapped[str] = mapped_column(String(32))
+    #: Created, Updated, Deleted or Clone.
+    action: Mapped[str] = mapped_column(String(32))
+    project_id: Mapped[str] = mapped_column(ID)
+    dataset_id: Mapped[str | None] = mapped_column(ID)
+    resource_id: Mapped[str] = mapped_column(ID)
+    user_id: Mapped[str | None] = mapped_column(ID)
+    created_at: Mapped[str] = mapped_column(STAMP)
+    #: The row's columns as committed (for Deleted: as they were before the deletion).
+    snapshot: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+    #: Failed processing attempts; at the engine's limit the event is kept but skipped.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -114,15 +114,11 @@ def _merge(base: dict, update: dict) -> dict:
 
 
 def sync_service_triggers(service: Any, triggers: list[dict]) -> None:
-    """HOOK for the triggers work: create or update a package.json service's ``triggers``.
+    """Create or update a package.json service's ``triggers`` (by name, as dtlpy does):
+    missing ones are created, existing ones updated when the declaration changes them."""
+    from .triggers import Triggers
 
-    Triggers are not in the SDK yet, so the declared triggers are reported and skipped;
-    the triggers repository replaces this body (create missing ones by name, update the
-    others when their JSON differs).
-    """
-    names = ", ".join(str(t.get("name")) for t in triggers)
-    logger.warning("service %s: package.json declares triggers (%s); this SDK does not "
-                   "create triggers yet, they were skipped", service.name, names)
+    Triggers(service.client_api, project=service.project, service=service).sync(triggers)
 
 
 def upload_service_artifacts(package: Any, artifacts: list) -> None:

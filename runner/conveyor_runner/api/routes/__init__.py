@@ -17,11 +17,12 @@ from conveyor_runner.api.routes import (
     queues,
     replicas,
     services,
+    triggers,
 )
 
 gate_router = auth.gate_router
 
 api_router = APIRouter()
 for _module in (auth, projects, bots, datasets, dataset_query, items, annotations, commands,
-                packages, services, faas_query, executions, replicas, queues):
+                packages, services, triggers, faas_query, executions, replicas, queues):
     api_router.include_router(_module.router)

@@ -1,4 +1,5 @@
-"""``POST /query/faas``: DQL over packages, services and executions; ``POST /services/logs``."""
+"""``POST /query/faas``: DQL over packages, services, executions and triggers;
+``POST /services/logs``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from conveyor_runner.api.bodies import read_body
 from conveyor_runner.api.deps import BaseUrlDep, PrincipalDep, StateDep
 from conveyor_runner.api.render import execution_json, package_json, paged
 from conveyor_runner.api.routes.services import render as render_service
+from conveyor_runner.api.routes.triggers import trigger_json
 from conveyor_runner.control import executions as ledger
 from conveyor_runner.control.dql import parse_query
 from conveyor_runner.errors import InvalidInputError
@@ -21,7 +23,14 @@ from conveyor_runner.store.executions import EXECUTION_FIELDS
 from conveyor_runner.store.packages import PACKAGE_FIELDS
 from conveyor_runner.store.query import run_query
 from conveyor_runner.store.services import SERVICE_FIELDS
-from conveyor_runner.store.tables import ExecutionRow, MemberRow, PackageRow, ServiceRow
+from conveyor_runner.store.tables import (
+    ExecutionRow,
+    MemberRow,
+    PackageRow,
+    ServiceRow,
+    TriggerRow,
+)
+from conveyor_runner.store.triggers import TRIGGER_FIELDS
 
 router = APIRouter(tags=["query"])
 
@@ -29,21 +38,21 @@ _RESOURCES = {
     "packages": (PackageRow, PACKAGE_FIELDS),
     "services": (ServiceRow, SERVICE_FIELDS),
     "executions": (ExecutionRow, EXECUTION_FIELDS),
+    "triggers": (TriggerRow, TRIGGER_FIELDS),
 }
 
 
 @router.post("/query/faas")
 async def query_faas(request: Request, principal: PrincipalDep, state: StateDep,
                      base: BaseUrlDep) -> dict:
-    """Packages, services or executions of the caller's projects matching the DQL body."""
+    """Packages, services, executions or triggers of the caller's projects matching the
+    DQL body."""
     body = await read_body(request)
     return await run_in_threadpool(_query, state, principal, body, base)
 
 
 def _query(state, principal, body: dict, base: str) -> dict:
     resource = body.get("resource")
-    if resource == "triggers":
-        return paged([], 0, 0, int(body.get("pageSize") or 0))
     if resource not in _RESOURCES:
         raise InvalidInputError(f"resource: one of {', '.join(_RESOURCES)}", "resource")
     table, fields = _RESOURCES[resource]
@@ -56,6 +65,8 @@ def _query(state, principal, body: dict, base: str) -> dict:
             rendered = [package_json(r, base) for r in rows]
         elif resource == "services":
             rendered = [render_service(session, r, base) for r in rows]
+        elif resource == "triggers":
+            rendered = [trigger_json(r, base) for r in rows]
         else:
             rendered = [execution_json(r, base) for r in rows]
     return paged(rendered, total, query.page, query.page_size)
