@@ -4,6 +4,7 @@ through the queue gateway exactly as a replica of the embedded default consumes 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from conveyor_plugins.embedded.http_transport import EmbeddedHttpTransport
@@ -222,3 +223,109 @@ def test_an_unreachable_gateway_is_a_retryable_error():
     transport = EmbeddedHttpTransport("embedded+http://127.0.0.1:9", token="t")
     with pytest.raises(QueueUnavailableError):
         transport.consume("svc-0123456789abcdef01234567", prefetch=1)
+
+
+class RecordingTransport(EmbeddedHttpTransport):
+    """The real transport, noting each gateway request's start and end."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.events: list[tuple[str, str, dict | None]] = []
+        self._events_lock = threading.Lock()
+
+    def call(self, path, body, timeout, method="post"):
+        with self._events_lock:
+            self.events.append(("start", path, body))
+        try:
+            return super().call(path, body, timeout, method)
+        finally:
+            with self._events_lock:
+                self.events.append(("end", path, body))
+
+    def receives(self) -> list[dict]:
+        return [body for kind, path, body in self.events
+                if kind == "start" and path.endswith("/receive")]
+
+
+@pytest.fixture
+def recording(kit, service):
+    transport = RecordingTransport("embedded+" + kit.server.url,
+                                   token=kit.bot_token(service["id"]))
+    consumers = []
+
+    def open_consumer(prefetch: int = 10):
+        consumers.append(transport.consume(queue_name(service["id"]), prefetch=prefetch))
+        return consumers[-1]
+
+    yield transport, open_consumer
+    for consumer in consumers:
+        consumer.close()
+    transport.close()
+
+
+def test_receive_many_takes_several_deliveries_in_one_request(kit, service, recording):
+    transport, consume = recording
+    ids = execute(kit, service, 5)
+    consumer = consume(prefetch=3)
+    before = len(transport.receives())
+    taken = consumer.receive_many(PROMPT, 10)
+    assert [d.message_id for d in taken] == ids[:3], "prefetch 3 bounds one receive"
+    assert len(transport.receives()) - before == 1
+    assert consumer.receive_many(EMPTY, 10) == []
+    for delivery in taken:
+        delivery.ack()
+    rest = consumer.receive_many(PROMPT, 10)
+    assert [d.message_id for d in rest] == ids[3:]
+    for delivery in rest:
+        delivery.ack()
+
+
+def test_concurrent_acks_share_requests(kit, service, recording):
+    transport, consume = recording
+    execute(kit, service, 8)
+    consumer = consume(prefetch=8)
+    taken = []
+    while len(taken) < 8:
+        taken += consumer.receive_many(PROMPT, 8 - len(taken))
+    before = len(transport.receives())
+    start = threading.Barrier(len(taken))
+
+    def ack(delivery):
+        start.wait()
+        delivery.ack()
+
+    threads = [threading.Thread(target=ack, args=(d,)) for d in taken]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(PROMPT)
+    settling = [body for body in transport.receives()[before:] if body["ack"]]
+    assert sum(len(body["ack"]) for body in settling) == 8
+    assert len(settling) < 8, "every ack sent a request of its own"
+    assert consumer.receive(EMPTY) is None
+
+
+def test_an_ack_does_not_wait_for_the_long_poll_in_flight(kit, service, recording):
+    transport, consume = recording
+    execute(kit, service, 1)
+    consumer = consume()
+    delivery = consumer.receive(PROMPT)
+    started = len(transport.receives())
+    receiver = threading.Thread(target=consumer.receive, args=(30.0,))
+    receiver.start()
+    end = time.monotonic() + PROMPT
+    while len(transport.receives()) == started:
+        assert time.monotonic() < end, "the receive did not start"
+        time.sleep(0.01)
+    polls_before = _finished_polls(transport)
+    delivery.ack()
+    assert _finished_polls(transport) == polls_before, (
+        "the ack came back only after a receive long-poll ended")
+    consumer.close()
+    receiver.join(timeout=PROMPT)
+
+
+def _finished_polls(transport) -> int:
+    return sum(1 for kind, path, body in list(transport.events)
+               if kind == "end" and path.endswith("/receive") and body["max"] and
+               body["timeout"] > 0)

@@ -1,13 +1,18 @@
 """The consumer and deliveries of :class:`EmbeddedHttpTransport` (the queue gateway client).
 
+Receiving: one ``receive`` request in flight at a time; ``receive_many`` asks the gateway
+for up to ``limit`` deliveries in that one request (the gateway long-polls for the first
+and adds whatever else is ready, within the prefetch).
+
 Settlement (``Delivery.ack`` blocks "until the backend agrees"): ``ack``/``nack``/
 ``dead_letter`` queue the settlement and return only after a gateway reply carried it; a
-settlement is never merely buffered. One request per consumer is in flight at a time (the
-gateway serialises a consumer's calls anyway) and pending settlements ride on whichever
-request goes next: a ``receive`` that finds settlements pending sends them with a zero
-wait, so they come back at once; otherwise the settling thread sends them itself
-(``timeout 0, max 0``). A settlement thus waits at most for one in-flight long-poll, which
-this client bounds to ``POLL_CHUNK`` seconds.
+settlement is never merely buffered. Settlements never wait behind a receive long-poll:
+they travel on requests of their own (``timeout 0, max 0``), one in flight at a time, and
+each carries every settlement queued meanwhile -- so the acks of many threads settling at
+once coalesce into one request. A receive that starts while settlements are queued takes
+them along and then does not wait (``timeout 0``), so they come back at once; a settler
+first gives such a receive ``SETTLE_GRACE`` seconds to come (a consumer that frees room
+usually receives again right away), which saves a request per settle-and-receive.
 
 Liveness: the gateway closes a consumer silent for 15 s and returns its deliveries, so a
 keep-alive thread calls ``prefetch`` when nothing was sent for ``KEEPALIVE`` seconds (an
@@ -35,6 +40,8 @@ log = logging.getLogger(__name__)
 
 #: Longest long-poll of one receive request, in seconds (bounds settlement latency).
 POLL_CHUNK = 1.0
+#: How long a settlement waits for a receive to take it along before sending it itself.
+SETTLE_GRACE = 0.005
 #: Send a keep-alive when the consumer has been silent this long (gateway closes at 15 s).
 KEEPALIVE = 4.0
 
@@ -100,7 +107,9 @@ class GatewayConsumer(Consumer):
     def __init__(self, transport: EmbeddedHttpTransport, queue: str, prefetch: int) -> None:
         self.transport, self.queue = transport, queue
         self._prefetch = _check_prefetch(prefetch)
-        self._request_lock = threading.Lock()
+        self._request_lock = threading.Lock()  # one receive (or prefetch) in flight
+        self._settle_lock = threading.Lock()  # one settlement request in flight
+        self._reopen_lock = threading.Lock()
         self._pending_lock = threading.Lock()
         self._pending: list[_Settlement] = []
         self._buffer: collections.deque[GatewayDelivery] = collections.deque()
@@ -114,17 +123,24 @@ class GatewayConsumer(Consumer):
 
     def receive(self, timeout: float) -> Delivery | None:
         """Up to ``timeout`` seconds for the next delivery, in long-polls of ``POLL_CHUNK``."""
+        found = self.receive_many(timeout, 1)
+        return found[0] if found else None
+
+    def receive_many(self, timeout: float, limit: int) -> list[Delivery]:
+        """Up to ``timeout`` seconds for deliveries, at most ``limit``, in one request each."""
+        limit = max(int(limit), 1)
         deadline = time.monotonic() + max(float(timeout), 0.0)
         while not self._closed.is_set():
             with self._request_lock:
                 if not self._buffer:
                     remaining = max(deadline - time.monotonic(), 0.0)
-                    self._exchange(0.0 if self._pending else min(remaining, POLL_CHUNK), 1)
+                    self._exchange(min(remaining, POLL_CHUNK), limit)
                 if self._buffer:
-                    return self._buffer.popleft()
+                    return [self._buffer.popleft()
+                            for _ in range(min(limit, len(self._buffer)))]
             if time.monotonic() >= deadline:
-                return None
-        return None
+                return []
+        return []
 
     def set_prefetch(self, prefetch: int) -> None:
         """Change the gateway consumer's bound (>= 1)."""
@@ -155,13 +171,15 @@ class GatewayConsumer(Consumer):
         item = _Settlement(delivery.tag, kind, reason, delivery.generation)
         with self._pending_lock:
             self._pending.append(item)
-        with self._request_lock:
-            if not item.done.is_set():
-                self._exchange(0.0, 0)
+        if not item.done.wait(SETTLE_GRACE):
+            with self._settle_lock:  # whoever holds it sends everything queued meanwhile
+                if not item.done.is_set():
+                    self._exchange(0.0, 0)
+        item.done.wait()  # a receive took it along (it does not wait when it carries some)
         if item.error is not None:
             raise item.error
 
-    # -- internals: the request lock is held -----------------------------------------------
+    # -- internals --------------------------------------------------------------------------
 
     def _open(self) -> str:
         reply = self.transport.call(f"/queues/{self.queue}/consumers",
@@ -170,28 +188,43 @@ class GatewayConsumer(Consumer):
         return str(reply["consumerId"])
 
     def _call(self, action: str, body: dict, timeout: float) -> dict | None:
-        """POST ``.../consumers/{id}/{action}``; None if the consumer had to be reopened."""
+        """POST ``.../consumers/{id}/{action}``; None if the consumer had to be reopened.
+
+        Called from the receiving and the settling side at once: the consumer is reopened
+        only by the first call that finds it gone (and never after ``close``).
+        """
+        consumer_id = self._consumer_id
         try:
             return self.transport.call(
-                f"/queues/{self.queue}/consumers/{self._consumer_id}/{action}", body, timeout)
+                f"/queues/{self.queue}/consumers/{consumer_id}/{action}", body, timeout)
         except ConsumerGone:
-            log.warning("queue gateway forgot consumer %s of %s (its deliveries went back to "
-                        "the queue); opening a new one", self._consumer_id, self.queue)
-            self._generation += 1
-            self._buffer.clear()
-            self._consumer_id = self._open()
+            with self._reopen_lock:
+                if self._consumer_id == consumer_id and not self._closed.is_set():
+                    log.warning("queue gateway forgot consumer %s of %s (its deliveries went "
+                                "back to the queue); opening a new one", consumer_id,
+                                self.queue)
+                    self._generation += 1
+                    self._buffer.clear()
+                    self._consumer_id = self._open()
             return None
         finally:
             self._last_call = time.monotonic()
 
     def _exchange(self, wait: float, limit: int) -> None:
-        """Send pending settlements, then receive up to ``limit`` deliveries into the buffer."""
+        """Send pending settlements, then receive up to ``limit`` deliveries into the buffer.
+
+        A request carrying settlements never long-polls: their settlers are waiting.
+        """
         with self._pending_lock:
             batch, self._pending = self._pending, []
         stale = [item for item in batch if item.generation != self._generation]
         batch = [item for item in batch if item.generation == self._generation]
         for item in stale:  # their consumer was replaced: the messages are back in the queue
             item.finish()
+        if not batch and limit == 0:
+            return  # a receive took this settler's items along: nothing left to send
+        if batch:
+            wait = 0.0
         body: dict = {"timeout": wait, "max": limit, "ack": [], "nack": [], "deadLetter": []}
         for item in batch:
             body[item.kind].append({"tag": item.tag, "reason": item.reason}

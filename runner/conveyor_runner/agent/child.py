@@ -4,9 +4,10 @@ Started with the multiprocessing ``spawn`` method, it shares nothing with the ag
 what ``spec`` carries. It logs the SDK in as the service bot, loads the service's class
 from the already-fetched codebase folder and builds it (``className(**initParams)`` once
 per child), runs the execution with the same code as the thread mode, ships its own log
-lines and progress reports, and sends ``(status, body)`` over the pipe. It never reports
-the terminal status itself: the agent does, and acks only afterwards. On Linux the child
-dies with the agent (``PR_SET_PDEATHSIG``), so a killed agent leaves no orphan running.
+lines and progress reports (its own outbox, emptied before it answers), and sends
+``(status, body)`` over the pipe. It never reports the terminal status itself: the agent
+does, and acks only afterwards. On Linux the child dies with the agent
+(``PR_SET_PDEATHSIG``), so a killed agent leaves no orphan running.
 """
 
 from __future__ import annotations
@@ -28,29 +29,30 @@ def main(sender, spec: dict, execution: dict) -> None:
     _die_with_parent()
     from conveyor_runner.agent.errors import ServiceLoadError
     from conveyor_runner.agent.execution import failure, perform
-    from conveyor_runner.agent.logs import LogRouter, LogShipper
+    from conveyor_runner.agent.logs import LogRouter
+    from conveyor_runner.agent.outbox import Outbox
     from conveyor_runner.agent.reporter import Reporter
 
     logging.getLogger().setLevel(logging.INFO)
     reporter = Reporter(spec["url"] + "/api/v1", spec["token"], spec["service_id"],
                         spec["replica_id"])
-    shipper = LogShipper(reporter)
-    router = LogRouter(shipper, default=execution["id"])
+    outbox = Outbox(reporter)
+    router = LogRouter(outbox, default=execution["id"])
     router.install()
-    shipper.start()
+    outbox.start()
     started = time.monotonic()
     try:
         client = _login(spec)
         loaded = _load(spec, client)
         outcome = perform(loaded, execution, client,
-                          lambda body: reporter.progress(execution["id"], body))
+                          lambda body: outbox.progress(execution["id"], body))
     except (ServiceLoadError, ValueError) as exc:  # ValueError: login_token refused the token
         details = getattr(exc, "details", str(exc))
         logging.getLogger("conveyor.execution").error("%s", details)
         outcome = failure(str(exc), details, time.monotonic() - started)
     finally:
         router.uninstall()
-        shipper.stop()
+        outbox.stop()
     sender.send((outcome.status, outcome.body))
     sender.close()
 

@@ -1,16 +1,23 @@
 """ExecutionConsumer: deliveries -> claim -> invoke -> report -> ack.
 
-For each delivery, in a handler thread of its own (at most ``concurrency`` at once, which
-is also the consumer's prefetch, so a delivery is never taken that cannot start):
+The receive loop takes up to as many deliveries as it has free slots (``concurrency``,
+which is also the consumer's prefetch, so a delivery is never taken that cannot start)
+and gives each a handler thread of its own:
 
 1. decode the ``ExecutionMessage``; undecodable -> ``dead_letter(reason)``;
-2. ``POST /executions/{id}/claim``; ``skip`` -> ack; claim refused with 400/404 (no such
-   execution) -> dead letter; other refusals, or the control plane unreachable after the
-   retries -> nack (redelivered, claimed later);
+2. claim it -- the claims of one receive leave together, in one request
+   (``claims.ClaimSender``); ``skip`` -> ack; an execution the ledger does not know (or a
+   request refused with 400) -> dead letter; other refusals, or the control plane
+   unreachable after the retries -> nack (redelivered, claimed later);
 3. ``run`` -> the invoker runs it to an outcome;
-4. the terminal report, retried until the ledger stored it -- and only then ``ack``.
-   A report the ledger refuses (409: another replica owns the execution now) is acked:
+4. the terminal result goes to the outbox, which ships it with the execution's last log
+   lines (and the results of other executions finished meanwhile) and retries until the
+   ledger answered -- only then is the delivery acked. A result the ledger refuses
+   (another replica or attempt owns the execution, or it is already final) is acked too:
    the ledger already decided, and this delivery is a stale copy.
+
+A slot is freed as soon as its execution needs nothing more but the settlement, so the
+next receive (which the gateway answers once the settlement landed) overlaps the ack.
 
 Draining (SIGTERM, ``do_reset``): stop receiving, keep the consumer open (its running
 deliveries must not return to the queue while they run), wait up to ``drainTime`` for the
@@ -24,6 +31,7 @@ import logging
 import threading
 import time
 
+from conveyor_runner.agent.claims import ClaimSender
 from conveyor_runner.agent.errors import ControlPlaneUnreachable, ReportRejected
 from conveyor_runner.queue import QueueUnavailableError
 from conveyor_runner.queue.messages import ExecutionMessage, UndecodableMessageError, queue_name
@@ -38,22 +46,25 @@ class ExecutionConsumer:
         transport: the ``QueueTransport`` of ``CONVEYOR_QUEUE_URL``.
         service_id: whose queue to consume.
         invoker: runs claimed executions.
-        reporter: claims and terminal reports.
+        reporter: sends the claims.
+        outbox: takes the terminal results.
         concurrency: executions at once (= prefetch).
         drain_time: seconds running executions get once draining starts.
         on_reset: called when the user's class asked for a reset (``do_reset()``).
     """
 
-    def __init__(self, transport, service_id: str, invoker, reporter, concurrency: int,
-                 drain_time: float, on_reset=lambda: None) -> None:
+    def __init__(self, transport, service_id: str, invoker, reporter, outbox,
+                 concurrency: int, drain_time: float, on_reset=lambda: None) -> None:
         self.transport, self.queue = transport, queue_name(service_id)
-        self.invoker, self.reporter = invoker, reporter
+        self.invoker, self.outbox = invoker, outbox
+        self.claims = ClaimSender(reporter)
         self.concurrency, self.drain_time = max(int(concurrency), 1), float(drain_time)
         self.on_reset = on_reset
         self.draining = threading.Event()
         self.paused = threading.Event()  # the control plane asked to stop taking work
         self._give_up = threading.Event()  # the drain deadline passed
         self._handlers: set[threading.Thread] = set()
+        self._busy = 0  # slots taken (a handler frees its own before it settles)
         self._slots = threading.Condition()
         self._consumer = None
 
@@ -65,11 +76,13 @@ class ExecutionConsumer:
         """Consume until ``drain`` is called, then drain; returns when done."""
         if self._consumer is None:
             self.open()
+        self.claims.start()
         try:
             self._receive_loop(self._consumer)
             self._drain()
         finally:
             self._consumer.close()
+            self.claims.stop()
 
     def drain(self) -> None:
         """Stop taking work and finish (idempotent, callable from a signal handler)."""
@@ -87,78 +100,109 @@ class ExecutionConsumer:
         failures = 0
         while not self.draining.is_set():
             with self._slots:
-                if self.paused.is_set() or len(self._handlers) >= self.concurrency:
+                free = self.concurrency - self._busy
+                if self.paused.is_set() or free <= 0:
                     self._slots.wait(0.5)
                     continue
             try:
-                delivery = consumer.receive(timeout=1.0)
+                deliveries = consumer.receive_many(timeout=1.0, limit=free)
                 failures = 0
             except QueueUnavailableError as exc:
                 failures += 1
                 log.warning("receiving from %s failed: %s", self.queue, exc)
                 self.draining.wait(min(2.0 ** failures, 30.0))
                 continue
-            if delivery is not None:
-                self._start_handler(delivery)
+            if deliveries:
+                self._start_handlers(deliveries)
 
-    def _start_handler(self, delivery) -> None:
-        thread = threading.Thread(target=self._handle_and_release, args=(delivery,),
-                                  name=f"conveyor-delivery-{delivery.message_id}", daemon=True)
+    def _start_handlers(self, deliveries: list) -> None:
+        """Submit the claims of the decodable deliveries at once, then start the handlers."""
+        jobs = []
+        for delivery in deliveries:
+            try:
+                message = ExecutionMessage.decode(delivery.body)
+            except UndecodableMessageError as exc:
+                jobs.append((delivery, exc, None))
+                continue
+            jobs.append((delivery, message,
+                         self.claims.ticket(message.execution_id, message.dispatch_id)))
+        self.claims.submit(*(ticket for _, _, ticket in jobs if ticket is not None))
         with self._slots:
-            self._handlers.add(thread)
-        thread.start()
+            self._busy += len(jobs)
+        for job in jobs:
+            thread = threading.Thread(target=self._handle_and_release, args=(_Slot(self), *job),
+                                      name=f"conveyor-delivery-{job[0].message_id}",
+                                      daemon=True)
+            with self._slots:
+                self._handlers.add(thread)
+            thread.start()
 
-    def _handle_and_release(self, delivery) -> None:
+    def _free_slot(self) -> None:
+        with self._slots:
+            self._busy -= 1
+            self._slots.notify_all()
+
+    def _handle_and_release(self, slot: _Slot, delivery, message, ticket) -> None:
         try:
-            self._handle(delivery)
+            self._handle(slot, delivery, message, ticket)
         except Exception:  # one bad delivery must not stop the replica
             log.exception("handling message %s failed; it returns to the queue",
                           delivery.message_id)
+            slot.free()
             _settle(delivery, "nack")
         finally:
+            slot.free()
             with self._slots:
                 self._handlers.discard(threading.current_thread())
                 self._slots.notify_all()
 
-    def _handle(self, delivery) -> None:
+    def _handle(self, slot: _Slot, delivery, message, ticket) -> None:
+        if isinstance(message, UndecodableMessageError):
+            log.error("message %s is not an execution message: %s", delivery.message_id, message)
+            return slot.settle(delivery, "dead_letter", str(message))
+        execution_id = message.execution_id
         try:
-            message = ExecutionMessage.decode(delivery.body)
-        except UndecodableMessageError as exc:
-            log.error("message %s is not an execution message: %s", delivery.message_id, exc)
-            return _settle(delivery, "dead_letter", str(exc))
-        try:
-            claim = self.reporter.claim(message.execution_id, message.dispatch_id)
+            claim = ticket.wait()
         except ReportRejected as exc:
-            log.error("claim of execution %s refused: %s", message.execution_id, exc)
-            if exc.status in (400, 404):  # the message names nothing runnable: set it aside
-                return _settle(delivery, "dead_letter", f"claim refused: {exc}")
+            log.error("claim of execution %s refused: %s", execution_id, exc)
+            if exc.status == 400:  # the control plane refuses the claim itself: set it aside
+                return slot.settle(delivery, "dead_letter", f"claim refused: {exc}")
             self.draining.wait(5.0)  # 401/403: this replica's token; another may do better
-            return _settle(delivery, "nack")
+            return slot.settle(delivery, "nack")
         except ControlPlaneUnreachable as exc:
-            log.warning("cannot claim execution %s: %s", message.execution_id, exc)
-            return _settle(delivery, "nack")
+            log.warning("cannot claim execution %s: %s", execution_id, exc)
+            return slot.settle(delivery, "nack")
+        if claim.get("execution") is None:  # the message names nothing runnable
+            log.error("claim of execution %s refused: %s", execution_id, claim.get("reason"))
+            return slot.settle(delivery, "dead_letter",
+                               f"claim refused: execution {execution_id} {claim.get('reason')}")
         if claim.get("action") != "run":
-            log.info("execution %s skipped: %s", message.execution_id, claim.get("reason"))
-            return _settle(delivery, "ack")
-        self._run(delivery, claim["execution"])
+            log.info("execution %s skipped: %s", execution_id, claim.get("reason"))
+            return slot.settle(delivery, "ack")
+        self._run(slot, delivery, claim["execution"], ticket.payload["claimToken"])
 
-    def _run(self, delivery, execution: dict) -> None:
+    def _run(self, slot: _Slot, delivery, execution: dict, claim_token: str) -> None:
         outcome = self.invoker.run(execution)
         if outcome is None:
-            return _settle(delivery, "nack")  # abandoned at the drain deadline: onReset
+            return slot.settle(delivery, "nack")  # abandoned at the drain deadline: onReset
         try:
-            self.reporter.result(execution["id"], outcome.body, give_up=self._give_up)
+            answer = self.outbox.result(execution["id"], outcome.body, claim_token,
+                                        give_up=self._give_up)
         except ReportRejected as exc:
             log.warning("result of execution %s refused (%s); the ledger already decided",
                         execution["id"], exc)
         except ControlPlaneUnreachable as exc:
             log.error("result of execution %s not stored (%s); it returns to the queue",
                       execution["id"], exc)
-            return _settle(delivery, "nack")
-        _settle(delivery, "ack")
-        if getattr(self.invoker.loaded.runner, "_do_reset", False):
-            log.info("the service asked for a reset (do_reset): draining")
+            return slot.settle(delivery, "nack")
+        else:
+            if not answer.get("stored"):
+                log.warning("result of execution %s not stored (%s); the ledger already "
+                            "decided", execution["id"], answer.get("reason"))
+        if getattr(self.invoker.loaded.runner, "_do_reset", False):  # before the slot frees,
+            log.info("the service asked for a reset (do_reset): draining")  # so no new work
             self.on_reset()
+        slot.settle(delivery, "ack")
 
     def _drain(self) -> None:
         deadline = time.monotonic() + self.drain_time
@@ -179,6 +223,23 @@ class ExecutionConsumer:
                 end = time.monotonic() + 30
                 while self._handlers and time.monotonic() < end:
                     self._slots.wait(1.0)
+
+
+class _Slot:
+    """One handler's slot: freed once (before its settlement, or when the handler ends)."""
+
+    def __init__(self, consumer: ExecutionConsumer) -> None:
+        self._consumer, self._held = consumer, True
+
+    def free(self) -> None:
+        if self._held:
+            self._held = False
+            self._consumer._free_slot()
+
+    def settle(self, delivery, action: str, *args) -> None:
+        """Free the slot, then settle the delivery."""
+        self.free()
+        _settle(delivery, action, *args)
 
 
 def _settle(delivery, action: str, *args) -> None:

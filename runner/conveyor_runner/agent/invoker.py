@@ -13,9 +13,10 @@ user's next ``self.kill_event()`` raises ``InterruptedError``; if the worker has
 finished ``grace`` seconds later it is abandoned (a thread cannot be killed; its late
 result is discarded and its slot freed). Process mode: the child is killed at once.
 Either way the outcome is ``terminated`` (terminate) or ``failed`` with "execution timed
-out after N s (executionTimeout)". Every execution's log ends with ``DONE_LINE``, shipped
-before ``run`` returns. ``abandon_all`` (the drain deadline) makes every ``run`` return
-None at once: those executions get no report here; their redelivery follows ``onReset``.
+out after N s (executionTimeout)". Every execution's log ends with ``DONE_LINE``, queued
+in the outbox before ``run`` returns (it leaves with the result). ``abandon_all`` (the
+drain deadline) makes every ``run`` return None at once: those executions get no report
+here; their redelivery follows ``onReset``.
 """
 
 from __future__ import annotations
@@ -58,8 +59,9 @@ class Invoker:
 
     Args:
         loaded: the ``LoadedService``.
-        reporter: posts progress reports.
-        router: the ``LogRouter`` (threads are bound to their execution while they run).
+        reporter: the ``Reporter`` (this replica's id).
+        router: the ``LogRouter`` (threads are bound to their execution while they run);
+            its ``outbox`` takes the lines and the progress reports.
         client: the SDK client inputs are fetched with.
         child_spec: what a child process needs to load the service (process mode only).
         grace: seconds between marking a thread and abandoning it.
@@ -103,10 +105,10 @@ class Invoker:
         run = _Run(execution["id"], time.monotonic() + self.timeout)
         with self._lock:
             self._runs[run.execution_id] = run
-        shipper = self.router.shipper
-        shipper.add(run.execution_id, "INFO", f"Executing function "
-                    f"{execution.get('functionName') or 'run'} (attempt "
-                    f"{execution.get('attempts', 1)}, replica {self.reporter.replica_id})")
+        outbox = self.router.outbox
+        outbox.add(run.execution_id, "INFO", f"Executing function "
+                   f"{execution.get('functionName') or 'run'} (attempt "
+                   f"{execution.get('attempts', 1)}, replica {self.reporter.replica_id})")
         try:
             supervise = self._in_process if self.process_mode else self._in_thread
             outcome = supervise(run, execution)
@@ -114,8 +116,7 @@ class Invoker:
             with self._lock:
                 self._runs.pop(run.execution_id, None)
         if outcome is not None:
-            shipper.add(run.execution_id, "INFO", DONE_LINE)
-            shipper.flush(run.execution_id)
+            outbox.add(run.execution_id, "INFO", DONE_LINE)
         return outcome
 
     # -- thread mode ----------------------------------------------------------------------
@@ -138,8 +139,8 @@ class Invoker:
                 termination.request_stop(worker.ident)
                 marked_at = time.monotonic()
             elif time.monotonic() - marked_at >= self.grace:
-                self.router.shipper.add(run.execution_id, "WARNING", f"the execution did not "
-                                        f"stop within {self.grace:g} s; its thread is abandoned")
+                self.router.outbox.add(run.execution_id, "WARNING", f"the execution did not "
+                                       f"stop within {self.grace:g} s; its thread is abandoned")
                 self.router.unbind(worker.ident)  # its later lines are not this execution's
                 break
         if box:  # finished: a stop request it never consumed must not hit a reused ident
@@ -153,7 +154,7 @@ class Invoker:
         self.router.bind(run.execution_id)
         try:
             box.append(perform(self.loaded, execution, self.client,
-                               lambda body: self.reporter.progress(run.execution_id, body)))
+                               lambda body: self.router.outbox.progress(run.execution_id, body)))
         finally:
             self.router.unbind()
             termination.clear(threading.get_ident())
@@ -162,7 +163,7 @@ class Invoker:
     # -- process mode ---------------------------------------------------------------------
 
     def _in_process(self, run: _Run, execution: dict) -> Outcome | None:
-        self.router.shipper.flush(run.execution_id)  # the child ships its own lines after it
+        self.router.outbox.flush()  # the child ships its own lines: ours must come first
         context = multiprocessing.get_context("spawn")
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(target=child.main, args=(sender, self.child_spec, execution),

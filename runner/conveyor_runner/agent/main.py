@@ -1,7 +1,7 @@
 """``run_agent()``: the life of one replica, from its environment to its exit code.
 
-1. Read the environment (nothing else), start the log shipper and the heartbeat
-   (``state: starting``).
+1. Read the environment (nothing else), start the outbox (logs, progress, results) and
+   the heartbeat (``state: starting``).
 2. Log the SDK in as the service bot -- the global ``dl`` connection, since user code does
    ``import conveyor as dl`` -- and load the service: definition, codebase, module,
    ``className(**initParams)`` built once.
@@ -31,7 +31,8 @@ from conveyor_runner.agent.errors import AgentConfigurationError, ServiceLoadErr
 from conveyor_runner.agent.heartbeat import Heartbeat
 from conveyor_runner.agent.invoker import Invoker
 from conveyor_runner.agent.loader import LoadedService, load_service
-from conveyor_runner.agent.logs import LogRouter, LogShipper
+from conveyor_runner.agent.logs import LogRouter
+from conveyor_runner.agent.outbox import Outbox
 from conveyor_runner.agent.reporter import Reporter
 from conveyor_runner.plugin.manager import build_registries, get_plugin_manager
 
@@ -49,15 +50,15 @@ def run_agent(environ: Mapping[str, str] | None = None) -> int:
         log.error("%s", exc)
         return EXIT_ENVIRONMENT
     reporter = Reporter(env.api_url, env.token, env.service_id, env.replica_id)
-    shipper = LogShipper(reporter)
-    router = LogRouter(shipper)
+    outbox = Outbox(reporter)
+    router = LogRouter(outbox)
     router.install()
-    shipper.start()
+    outbox.start()
     try:
         return _Replica(env, reporter, router).run()
     finally:
         router.uninstall()
-        shipper.stop()
+        outbox.stop()
         reporter.close()
 
 
@@ -111,7 +112,7 @@ class _Replica:
     def _consumer(self, transport, loaded: LoadedService) -> ExecutionConsumer:
         runtime = loaded.service.get("runtime") or {}
         consumer = ExecutionConsumer(
-            transport, self.env.service_id, self.invoker, self.reporter,
+            transport, self.env.service_id, self.invoker, self.reporter, self.router.outbox,
             int(runtime.get("concurrency") or 10), float(loaded.service.get("drainTime", 600)),
             on_reset=self._drain)
         consumer.open()

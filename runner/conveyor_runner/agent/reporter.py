@@ -1,14 +1,17 @@
-"""Reporter: the agent's protocol calls to the control plane (claim, reports, heartbeat, logs).
+"""Reporter: the agent's protocol calls to the control plane (claims, reports, heartbeat).
 
 (Reading the service, the package and the codebase goes through the SDK client, as user
-code's calls do.) Every call carries the service bot's token and this replica's id. Retry policy:
+code's calls do.) Every call carries the service bot's token and this replica's id. Claims
+and reports are batched per service (``POST /services/{id}/claims`` and ``.../results``;
+the batching itself is ``claims.ClaimSender``'s and ``outbox.Outbox``'s). Retry policy:
 
 * connection errors, timeouts and 5xx answers are retried with exponential backoff
-  (0.5 s doubling, capped) -- a bounded number of times, except for results;
-* a 4xx answer is never retried: it raises ``ReportRejected`` with the server's message;
-* ``result`` (a terminal status) retries until the control plane stored it, answers 4xx,
-  or the caller's ``give_up`` event is set: the agent acks a delivery only after the
-  ledger stored its result, so giving up early would lose nothing but time.
+  (0.5 s doubling, capped) -- a bounded number of times, or, for a report carrying
+  results, until it got through or its caller's ``give_up`` is set: the agent acks a
+  delivery only after the ledger stored its result, so giving up early would lose
+  nothing but time. Retries resend the same body: the ledger recognises repeated claims
+  and results by their claim tokens;
+* a 4xx answer is never retried: it raises ``ReportRejected`` with the server's message.
 
 Thread-safe: one ``requests.Session`` with a connection pool shared by all threads.
 """
@@ -18,7 +21,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import uuid
 from typing import Any
 
 import requests
@@ -41,7 +43,7 @@ class Reporter:
         api_url: ``<control plane root>/api/v1``.
         token: the service bot's JWT.
         service_id: the service this replica serves.
-        replica_id: this replica's id (sent with claims, reports and logs).
+        replica_id: this replica's id (sent with claims, reports and heartbeats).
         timeout: per-request timeout in seconds.
     """
 
@@ -58,47 +60,33 @@ class Reporter:
 
     # -- the calls ----------------------------------------------------------------------
 
-    def claim(self, execution_id: str, dispatch_id: str | None) -> dict:
-        """``POST /executions/{id}/claim``: ``{action: run|skip, reason, execution}``.
+    def claims(self, entries: list[dict]) -> list[dict]:
+        """``POST /services/{id}/claims``: one answer per ``{executionId, dispatchId,
+        claimToken}`` entry, in order (bounded retries)."""
+        reply = self._call("post", f"/services/{self.service_id}/claims",
+                           {"replicaId": self.replica_id, "claims": entries})
+        return list(reply.get("claims") or [])
 
-        One token per claim, resent by every retry: if a claim was stored but its reply
-        lost, the retry is recognised as the same claim instead of a dead previous attempt.
-        """
-        return self._call("post", f"/executions/{execution_id}/claim",
-                          {"replicaId": self.replica_id, "dispatchId": dispatch_id,
-                           "claimToken": uuid.uuid4().hex})
+    def report(self, body: dict, *, attempts: int | None = ATTEMPTS,
+               give_up: Any = None) -> dict:
+        """``POST /services/{id}/results`` with ``{logs, progress, results}``.
 
-    def progress(self, execution_id: str, body: dict) -> dict:
-        """A non-terminal progress report (bounded retries)."""
-        return self._call("post", f"/executions/{execution_id}/progress",
-                          {**body, "replicaId": self.replica_id})
-
-    def result(self, execution_id: str, body: dict,
-               give_up: threading.Event | None = None) -> dict:
-        """A terminal report; returns once the ledger stored it (the Execution JSON).
+        Args:
+            attempts: tries in all; None retries until it got through or ``give_up``.
+            give_up: an object with ``is_set()`` and ``wait(seconds)`` (an Event will do).
 
         Raises:
-            ReportRejected: 4xx (e.g. 409: another replica owns the execution now).
-            ControlPlaneUnreachable: ``give_up`` was set before the report got through.
+            ReportRejected: 4xx.
+            ControlPlaneUnreachable: the attempts ran out, or ``give_up`` was set.
         """
-        return self._call("post", f"/executions/{execution_id}/progress",
-                          {**body, "replicaId": self.replica_id}, attempts=None,
+        return self._call("post", f"/services/{self.service_id}/results",
+                          {**body, "replicaId": self.replica_id}, attempts=attempts,
                           give_up=give_up)
 
     def heartbeat(self, body: dict) -> dict:
         """One heartbeat (no retry: the next beat is the retry); ``{terminate, drain}``."""
         return self._call("post", f"/services/{self.service_id}/replicas/{self.replica_id}"
                           "/heartbeat", body, attempts=1, timeout=min(self.timeout, 10.0))
-
-    def execution_logs(self, execution_id: str, lines: list[dict]) -> None:
-        """Append an execution's log lines (bounded retries)."""
-        self._call("post", f"/executions/{execution_id}/logs",
-                   {"replicaId": self.replica_id, "lines": lines}, attempts=3)
-
-    def service_logs(self, lines: list[dict]) -> None:
-        """Append replica-level log lines (bounded retries)."""
-        self._call("post", f"/services/{self.service_id}/logs/append",
-                   {"replicaId": self.replica_id, "lines": lines}, attempts=3)
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -107,7 +95,7 @@ class Reporter:
     # -- retries ------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, body: dict, *, attempts: int | None = ATTEMPTS,
-              give_up: threading.Event | None = None, timeout: float | None = None) -> Any:
+              give_up: Any = None, timeout: float | None = None) -> Any:
         """Send until a 2xx (returned as JSON) or a 4xx (raised); retry the rest."""
         url = self.api_url + path
         delay, tried = BACKOFF_START, 0

@@ -185,3 +185,37 @@ def increment_attempts(row: ExecutionRow) -> int:
     row.attempts += 1
     row.updated_at = now_iso()
     return row.attempts
+
+
+def record_result(row: ExecutionRow, body: dict, replica_id: str | None,
+                  claim_token: str | None = None) -> tuple[bool, str]:
+    """Store a replica's terminal result exactly once; returns ``(stored, reason)``.
+
+    ``claim_token`` names the attempt the result belongs to (the token of its claim). A
+    result of another attempt -- or from a replica that no longer owns the execution -- is
+    refused (``(False, "conflict")``), so a stale replica never records a result. A repeat
+    of the result this attempt already stored (a retried request whose reply was lost)
+    answers ``(True, "already stored")``: the caller may ack its delivery. Without a token a
+    repeat is recognised by the stored terminal entry's replica and status. Any other
+    terminal execution answers ``(False, "already <status>")`` and is not changed.
+
+    Raises:
+        InvalidInputError: ``status`` is not a terminal status, or a bad ``percentComplete``.
+    """
+    status = normalize_status(body.get("status"))
+    if status not in TERMINAL:
+        raise InvalidInputError(f"status: {status!r} is not a terminal status", "status")
+    if row.status in TERMINAL:
+        latest = row.status_log[-1] if row.status_log else {}
+        same = (row.doc.get("resultToken") == claim_token if claim_token else
+                (latest.get("replicaId"), latest.get("status")) == (replica_id, status))
+        return (True, "already stored") if same else (False, f"already {row.status}")
+    if claim_token and row.doc.get("claimToken") not in (None, claim_token):
+        return False, "conflict"
+    try:
+        report(row, body, replica_id)
+    except ConflictError:
+        return False, "conflict"
+    if claim_token:
+        row.doc = {**row.doc, "resultToken": claim_token}
+    return True, "stored"

@@ -68,6 +68,25 @@ class Consumer(abc.ABC):
         Never returns more unsettled deliveries than the prefetch allows. Thread-safe.
         """
 
+    def receive_many(self, timeout: float, limit: int) -> list[Delivery]:
+        """Block up to ``timeout`` seconds for at least one delivery; take up to ``limit``.
+
+        Returns at once with whatever is available after the first delivery (an empty list
+        on timeout). The prefetch bound holds as for ``receive``. Thread-safe. This default
+        calls ``receive``; transports that can fetch several messages in one round trip
+        override it.
+        """
+        first = self.receive(timeout)
+        if first is None:
+            return []
+        found = [first]
+        while len(found) < limit:
+            delivery = self.receive(0.0)
+            if delivery is None:
+                break
+            found.append(delivery)
+        return found
+
     @abc.abstractmethod
     def set_prefetch(self, prefetch: int) -> None:
         """Change how many deliveries may be unsettled at once (>= 1)."""

@@ -92,3 +92,27 @@ def test_executions_run_concurrently_up_to_concurrency(kit, service, agent):
     starts = sorted(r["statusLog"][1]["timestamp"] for r in records)
     ends = sorted(r["latestStatus"]["timestamp"] for r in records)
     assert starts[-1] < ends[0], "with concurrency 4, all four should overlap"
+
+
+def test_a_burst_loses_nothing_while_claims_and_results_are_batched(kit, service, agent):
+    # More executions than slots: they are claimed and reported several per request.
+    ids = [kit.execute(service["id"], {"name": f"n{index}"})["id"] for index in range(24)]
+    records = [kit.wait_terminal(execution_id) for execution_id in ids]
+    assert [r["output"] for r in records] == [{"greeting": f"hi n{i}"} for i in range(24)], (
+        agent.output())
+    assert all(statuses(r) == ["created", "in-progress", "success"] for r in records)
+    assert all(r["attempts"] == 1 for r in records)
+    for index in (0, 11, 23):
+        lines = kit.logs(service["id"], ids[index])
+        assert f"printed hi n{index}" in lines and lines[-1] == DONE, lines
+
+
+def test_progress_of_a_process_execution_precedes_its_result(kit, deploy, start_agent):
+    service = deploy(runExecutionAsProcess=True)
+    agent = start_agent(service)
+    record = kit.wait_terminal(kit.execute(service["id"], function_name="steps")["id"])
+    assert record["output"] == "stepped", agent.output()
+    progress = [e["percentComplete"] for e in record["statusLog"]
+                if e["status"] == "in-progress" and e.get("message", "").startswith("step")]
+    assert progress == [25, 50, 75, 100]
+    assert statuses(record)[-1] == "success"

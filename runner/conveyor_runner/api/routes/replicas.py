@@ -1,4 +1,10 @@
-"""Agent-facing endpoints: claims, heartbeats and log lines from replicas."""
+"""Agent-facing endpoints: claims, heartbeats, log lines and results from replicas.
+
+Each comes one execution at a time (``/executions/{id}/claim``, ``.../logs``, and
+``.../progress`` in ``routes.executions``) and, for replicas under load, batched per
+service: ``POST /services/{id}/claims`` and ``POST /services/{id}/results``, each one
+transaction (``control.replica_batches``).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,14 @@ from conveyor_runner.api.bodies import read_body
 from conveyor_runner.api.deps import BaseUrlDep, PrincipalDep, StateDep
 from conveyor_runner.api.render import execution_json
 from conveyor_runner.control import executions as ledger
+from conveyor_runner.control import replica_batches
 from conveyor_runner.errors import InvalidInputError
 from conveyor_runner.store import executions, services
 
 router = APIRouter(tags=["replicas"])
 MAX_LOG_LINES = 1000
+#: Entries of one claim or report batch, and log lines of one report batch.
+MAX_BATCH, MAX_BATCH_LOG_LINES = 1000, 10000
 
 
 @router.post("/executions/{execution_id}/claim")
@@ -32,13 +41,8 @@ def _claim(state, principal, execution_id: str, replica_id: str, dispatch_id, to
            base: str) -> dict:
     with state.db.transaction() as session:
         row = executions.visible_execution(session, execution_id, principal.user_id)
-        service = services.get(session, row.service_id)
-        if service is None:
-            action, reason = "skip", "the service was deleted"
-            if row.status not in ledger.TERMINAL:
-                ledger.finish(row, "canceled", message=reason)
-        else:
-            action, reason = ledger.claim(row, service, replica_id, dispatch_id, token)
+        action, reason = replica_batches.claim_one(
+            row, services.get(session, row.service_id), replica_id, dispatch_id, token)
         result = {"action": action, "reason": reason, "execution": execution_json(row, base)}
     if row.status in ledger.TERMINAL:
         state.plane.waiters.notify()
@@ -99,3 +103,108 @@ async def service_logs(service_id: str, request: Request, principal: PrincipalDe
         service = services.visible_service(session, service_id, principal.user_id)
         executions.add_logs(session, service.id, None, body.get("replicaId"), lines)
     return {"received": len(lines)}
+
+
+@router.post("/services/{service_id}/claims")
+async def claim_batch(service_id: str, request: Request, principal: PrincipalDep,
+                      state: StateDep, base: BaseUrlDep) -> dict:
+    """Claim many deliveries at once: ``{replicaId, claims: [{executionId, dispatchId,
+    claimToken}]}`` -> ``{claims: [{executionId, action, reason, execution}]}`` (in order;
+    ``execution`` is null for an execution that is not found)."""
+    body = await read_body(request)
+    replica_id = _replica_id(body)
+    claims = _entries(body, "claims", MAX_BATCH, required=True)
+    _execution_ids(claims, "claims")
+    return await run_in_threadpool(_claim_batch, state, principal, service_id, replica_id,
+                                   claims, base)
+
+
+def _claim_batch(state, principal, service_id: str, replica_id: str, claims: list[dict],
+                 base: str) -> dict:
+    with state.db.transaction() as session:
+        answers = replica_batches.claim_batch(session, service_id, principal.user_id,
+                                              replica_id, claims)
+        reply = [{"executionId": a.execution_id, "action": a.action, "reason": a.reason,
+                  "execution": execution_json(a.row, base) if a.row is not None else None}
+                 for a in answers]
+    if any(a.row is not None and a.row.status in ledger.TERMINAL for a in answers):
+        state.plane.waiters.notify()
+    return {"claims": reply}
+
+
+@router.post("/services/{service_id}/results")
+async def report_batch(service_id: str, request: Request, principal: PrincipalDep,
+                       state: StateDep) -> dict:
+    """Store log lines, progress reports and terminal results of many executions at once.
+
+    Body ``{replicaId, logs: [{executionId|null, timestamp, level, message}], progress:
+    [{executionId, status?, percentComplete?, message?, ...}], results: [{executionId,
+    claimToken?, status, output?, error?, message?, duration?, action?}]}``; answers
+    ``{results: [{executionId, stored, reason}], progress: [{executionId, applied, reason}],
+    logs: {received, dropped}}``. A refused result is an answer, not an HTTP error.
+    """
+    body = await read_body(request)
+    replica_id = _replica_id(body)
+    results = _entries(body, "results", MAX_BATCH)
+    progress = _entries(body, "progress", MAX_BATCH)
+    logs = [line if isinstance(line, dict) else {"message": str(line)}
+            for line in _entries(body, "logs", MAX_BATCH_LOG_LINES, objects=False)]
+    for key, entries in (("results", results), ("progress", progress)):
+        _execution_ids(entries, key)
+    _execution_ids(logs, "logs", optional=True)
+    _terminal_statuses(results)
+    return await run_in_threadpool(_report_batch, state, principal, service_id, replica_id,
+                                   logs, progress, results)
+
+
+def _report_batch(state, principal, service_id: str, replica_id: str, logs: list[dict],
+                  progress: list[dict], results: list[dict]) -> dict:
+    with state.db.transaction() as session:
+        outcome = replica_batches.report_batch(session, service_id, principal.user_id,
+                                               replica_id, logs=logs, progress=progress,
+                                               results=results)
+    if outcome.finished:
+        state.plane.waiters.notify()
+    return {"results": outcome.results, "progress": outcome.progress, "logs": outcome.logs}
+
+
+def _replica_id(body: dict) -> str:
+    replica_id = body.get("replicaId")
+    if not isinstance(replica_id, str) or not replica_id:
+        raise InvalidInputError("replicaId: required", "replicaId")
+    return replica_id
+
+
+def _entries(body: dict, key: str, limit: int, *, required: bool = False,
+             objects: bool = True) -> list:
+    """``body[key]``: a list of at most ``limit`` entries (objects unless ``objects`` is
+    False); missing means empty unless ``required``."""
+    entries = body.get(key, None if required else [])
+    if not isinstance(entries, list) or len(entries) > limit:
+        raise InvalidInputError(f"{key}: a list of at most {limit} entries", key)
+    for index, entry in enumerate(entries):
+        if objects and not isinstance(entry, dict):
+            raise InvalidInputError(f"{key}[{index}]: must be an object", f"{key}[{index}]")
+    return entries
+
+
+def _execution_ids(entries: list[dict], key: str, optional: bool = False) -> None:
+    for index, entry in enumerate(entries):
+        value = entry.get("executionId")
+        if optional and value is None:
+            continue
+        if not isinstance(value, str) or not value:
+            field = f"{key}[{index}].executionId"
+            raise InvalidInputError(f"{field}: required, an execution id", field)
+
+
+def _terminal_statuses(results: list[dict]) -> None:
+    for index, entry in enumerate(results):
+        field = f"results[{index}].status"
+        try:
+            status = ledger.normalize_status(entry.get("status"))
+        except InvalidInputError:
+            status = None
+        if status not in ledger.TERMINAL:
+            raise InvalidInputError(f"{field}: one of {', '.join(sorted(ledger.TERMINAL))}",
+                                    field)

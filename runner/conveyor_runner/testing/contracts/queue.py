@@ -224,6 +224,22 @@ class QueueTransportContract:
         held[2].ack()
         assert consumer.receive(timeout=PROMPT) is not None
 
+    def test_receive_many_takes_up_to_its_limit_within_prefetch(self, transport, queue,
+                                                                 consume):
+        ids = publish_many(transport, queue, 6)
+        consumer = consume(queue, prefetch=4)
+        taken: list[Delivery] = []
+        end = time.monotonic() + PROMPT * 2
+        while len(taken) < 3 and time.monotonic() < end:  # a broker may hand them out singly
+            taken += consumer.receive_many(timeout=1.0, limit=3 - len(taken))
+        assert [d.message_id for d in taken] == ids[:3]
+        more = consumer.receive_many(timeout=PROMPT, limit=10)
+        assert [d.message_id for d in more] == [ids[3]], "prefetch 4 allows one more"
+        assert consumer.receive_many(timeout=EMPTY, limit=10) == []
+        taken[0].ack()
+        assert [d.message_id for d in consumer.receive_many(timeout=PROMPT, limit=10)] == [
+            ids[4]]
+
     def test_prefetch_below_one_is_rejected(self, transport, queue, consume):
         with pytest.raises(ValueError):
             transport.consume(queue, prefetch=0)

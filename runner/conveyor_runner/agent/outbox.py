@@ -1,0 +1,186 @@
+"""Outbox: everything a replica reports about its executions, shipped in batches.
+
+Log lines (of executions and of the replica), progress reports and terminal results all
+leave through ``POST /services/{id}/results`` from ONE sending thread, one request at a
+time (natural batching, ``batching.BatchSender``). One channel keeps the order the
+ledger needs without any flush round trips:
+
+* an execution's lines and progress reports are queued before its result, and a request
+  carries the lines queued up to the moment its results were taken -- so the ``[Done]``
+  line reaches the ledger with (never after) the result, and the server stores lines,
+  then progress, then results, in one transaction;
+* progress reports never block the worker thread (they are queued; the throttling of
+  ``conveyor.runtime.progress`` happens before), and stay in order per execution.
+
+``result`` blocks until the ledger answered (``{executionId, stored, reason}``): a report
+carrying results is retried until it got through, or until every waiting caller gave up
+(the drain deadline). Lines and progress are best effort: a request carrying only them
+is tried ``ATTEMPTS`` times, then dropped with a warning on stderr -- logs never block or
+fail an execution. Lines are shipped ``interval`` seconds after the first one queued, or
+as soon as ``line_batch`` are queued.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from conveyor_runner.agent.batching import BatchSender, Ticket
+from conveyor_runner.agent.errors import AgentError, ControlPlaneUnreachable, ReportRejected
+from conveyor_runner.agent.logs import iso
+
+#: Tries of a request that carries no result.
+ATTEMPTS = 3
+#: Log lines in one request (a longer backlog goes first, in requests of its own).
+MAX_LINES = 1000
+
+
+class Outbox(BatchSender):
+    """Queues lines, progress and results; ships them from one thread.
+
+    Args:
+        reporter: the ``Reporter`` whose ``report`` sends a batch.
+        interval: longest time a queued line waits for company.
+        line_batch: ship as soon as this many lines are queued.
+        max_results: results and progress reports in one request.
+    """
+
+    def __init__(self, reporter, interval: float = 0.5, line_batch: int = 100,
+                 max_results: int = 200) -> None:
+        super().__init__("conveyor-outbox", max_results)
+        self.reporter, self.interval, self.line_batch = reporter, interval, line_batch
+        self._lines: list[dict] = []
+        self._first_line_at: float | None = None
+
+    # -- what the agent calls -----------------------------------------------------------
+
+    def add(self, target: str | None, level: str, message: str,
+            timestamp: float | None = None) -> None:
+        """Queue one log line of ``target`` (an execution id, or None: the replica).
+
+        Never blocks on the network, never raises.
+        """
+        line = {"executionId": target, "timestamp": iso(timestamp or time.time()),
+                "level": level, "message": message}
+        with self._cond:
+            self._lines.append(line)
+            if len(self._lines) == 1:
+                self._first_line_at = time.monotonic()
+                self._cond.notify()  # start the interval
+            elif len(self._lines) == self.line_batch:
+                self._cond.notify()
+
+    def progress(self, execution_id: str, body: dict) -> None:
+        """Queue a non-terminal progress report (returns at once)."""
+        self.submit(Ticket(("progress", {**body, "executionId": execution_id})))
+
+    def result(self, execution_id: str, body: dict, claim_token: str | None = None,
+               give_up: threading.Event | None = None) -> dict:
+        """Report a terminal result; returns the ledger's ``{executionId, stored, reason}``.
+
+        Raises:
+            ReportRejected: the control plane refused the request (4xx).
+            ControlPlaneUnreachable: ``give_up`` was set before the report got through.
+        """
+        entry = {**body, "executionId": execution_id}
+        if claim_token:
+            entry["claimToken"] = claim_token
+        ticket = Ticket(("result", entry), give_up)
+        self.submit(ticket)
+        return ticket.wait()
+
+    def flush(self) -> None:
+        """Ship every line queued so far before returning (best effort, never raises)."""
+        ticket = Ticket(("flush", None))
+        self.submit(ticket)
+        try:
+            ticket.wait()
+        except AgentError:
+            pass
+
+    # -- the sending thread -------------------------------------------------------------
+
+    def _due(self) -> bool:
+        if not self._lines:
+            return False
+        return (len(self._lines) >= self.line_batch or self._stopping
+                or time.monotonic() - self._first_line_at >= self.interval)
+
+    def _has_work(self) -> bool:
+        return bool(self._lines)
+
+    def _idle_wait(self) -> float | None:
+        if not self._lines:
+            return None
+        return max(self.interval - (time.monotonic() - self._first_line_at), 0.001)
+
+    def _take_extra(self) -> list[dict]:
+        lines, self._lines, self._first_line_at = self._lines, [], None
+        return lines
+
+    def _send(self, tickets: list[Ticket], lines: list[dict]) -> None:
+        chunks = list(_chunks(lines, MAX_LINES)) or [[]]
+        for chunk in chunks[:-1]:  # an old backlog of lines goes first, best effort
+            self._post(chunk, [])
+        self._post(chunks[-1], tickets)
+
+    def _post(self, lines: list[dict], tickets: list[Ticket]) -> None:
+        progress = [t.payload[1] for t in tickets if t.payload[0] == "progress"]
+        results = [t for t in tickets if t.payload[0] == "result"]
+        if not (lines or progress or results):
+            self._finish(tickets, None)
+            return
+        body = {"logs": lines, "progress": progress,
+                "results": [t.payload[1] for t in results]}
+        try:
+            reply = self.reporter.report(body, attempts=None if results else ATTEMPTS,
+                                         give_up=_AllGaveUp(results) if results else None)
+        except (ControlPlaneUnreachable, ReportRejected) as exc:
+            _warn(f"dropped {len(lines)} log lines and {len(progress)} progress reports: {exc}",
+                  lines or progress)
+            self._finish(tickets, exc)
+            return
+        for ticket, answer in zip(results, reply.get("results") or []):
+            ticket.finish(answer)
+        self._finish(tickets, None)
+
+    @staticmethod
+    def _finish(tickets: list[Ticket], error: BaseException | None) -> None:
+        """Progress and flush tickets never fail; a result without an answer does."""
+        for ticket in tickets:
+            if ticket.payload[0] != "result":
+                ticket.finish()
+            elif error is not None:
+                ticket.finish(error=error)
+            elif not ticket.done:
+                ticket.finish(error=ControlPlaneUnreachable(
+                    "the control plane answered no entry for this result"))
+
+
+class _AllGaveUp:
+    """``give_up`` for a request: set once every result in it gave up."""
+
+    def __init__(self, tickets: list[Ticket]) -> None:
+        self._events = [t.give_up for t in tickets]
+
+    def is_set(self) -> bool:
+        return all(e is not None and e.is_set() for e in self._events)
+
+    def wait(self, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while not self.is_set() and time.monotonic() < end:
+            time.sleep(min(0.1, max(end - time.monotonic(), 0)))
+        return self.is_set()
+
+
+def _chunks(lines: list[dict], size: int) -> Iterator[list[dict]]:
+    for start in range(0, len(lines), size):
+        yield lines[start:start + size]
+
+
+def _warn(text: str, anything: Any) -> None:
+    if anything:
+        sys.__stderr__.write(f"conveyor agent: {text}\n")

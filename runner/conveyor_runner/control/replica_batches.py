@@ -1,0 +1,155 @@
+"""Batched agent reports: many claims, or many log lines, progress reports and results, at once.
+
+A replica under load claims the deliveries it received together, and reports the results
+that finished while its previous report was in flight, in one request each; the route runs
+each batch in ONE transaction. The decisions stay the ledger's (``control.executions``):
+these functions only apply them entry by entry, so a batch means exactly what the same
+entries sent one by one would mean -- except that a bad entry never fails the others:
+
+* an execution that is not the service's, or that the caller may not see, is answered
+  ``skip``/``stored: false`` with reason ``not found``;
+* a result is never an HTTP error: a replica that no longer owns the execution gets
+  ``conflict``, a finished execution ``already <status>``, and a repeat of a result already
+  stored (a retry after a lost reply) ``stored: true`` (see ``ledger.record_result``).
+
+Order inside one report batch: log lines first, then progress, then results -- so the
+``[Done]`` line an agent sends with a result is stored no later than the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from conveyor_runner.control import executions as ledger
+from conveyor_runner.errors import ConflictError, InvalidInputError, NotFoundError
+from conveyor_runner.store import executions, services
+from conveyor_runner.store.tables import ExecutionRow, ServiceRow
+
+NOT_FOUND = "not found"
+
+
+def claim_one(row: ExecutionRow, service: ServiceRow | None, replica_id: str,
+              dispatch_id: str | None, token: str | None) -> tuple[str, str]:
+    """The ledger's claim, plus: the execution of a deleted service is canceled, skipped."""
+    if service is None:
+        reason = "the service was deleted"
+        if row.status not in ledger.TERMINAL:
+            ledger.finish(row, "canceled", message=reason)
+        return "skip", reason
+    return ledger.claim(row, service, replica_id, dispatch_id, token)
+
+
+@dataclass
+class ClaimAnswer:
+    """One entry of a claim batch; ``row`` is None when the execution was not found."""
+
+    execution_id: str
+    action: str
+    reason: str
+    row: ExecutionRow | None = None
+
+
+def claim_batch(session: Session, service_id: str, user_id: str, replica_id: str,
+                claims: list[dict]) -> list[ClaimAnswer]:
+    """Claim every entry (``{executionId, dispatchId?, claimToken?}``), in order.
+
+    An execution named twice in one batch is claimed once; the repeats are skipped (two
+    deliveries of one message in hand at once: one of them is a duplicate).
+    """
+    rows = executions.visible_of_service(session, service_id,
+                                         [c["executionId"] for c in claims], user_id)
+    service = services.get(session, service_id) if rows else None
+    answers, seen = [], set()
+    for entry in claims:
+        execution_id = entry["executionId"]
+        row = rows.get(execution_id)
+        if row is None:
+            answers.append(ClaimAnswer(execution_id, "skip", NOT_FOUND))
+        elif execution_id in seen:
+            answers.append(ClaimAnswer(execution_id, "skip", "duplicate delivery in one batch",
+                                       row))
+        else:
+            action, reason = claim_one(row, service, replica_id, entry.get("dispatchId"),
+                                       entry.get("claimToken"))
+            answers.append(ClaimAnswer(execution_id, action, reason, row))
+        seen.add(execution_id)
+    return answers
+
+
+@dataclass
+class ReportOutcome:
+    """What a report batch did; ``finished`` says whether any execution became terminal."""
+
+    results: list[dict] = field(default_factory=list)
+    progress: list[dict] = field(default_factory=list)
+    logs: dict = field(default_factory=lambda: {"received": 0, "dropped": 0})
+    finished: bool = False
+
+
+def report_batch(session: Session, service_id: str, user_id: str, replica_id: str, *,
+                 logs: list[dict], progress: list[dict], results: list[dict]) -> ReportOutcome:
+    """Store log lines, then progress reports, then results (entries already validated)."""
+    ids = [e["executionId"] for e in (*progress, *results)]
+    ids += [line["executionId"] for line in logs if line.get("executionId")]
+    rows = executions.visible_of_service(session, service_id, ids, user_id)
+    outcome = ReportOutcome()
+    _store_logs(session, service_id, user_id, replica_id, logs, rows, outcome)
+    for entry in progress:
+        outcome.progress.append(_progress(rows.get(entry["executionId"]), entry, replica_id,
+                                          outcome))
+    for entry in results:
+        outcome.results.append(_result(rows.get(entry["executionId"]), entry, replica_id,
+                                       outcome))
+    return outcome
+
+
+def _store_logs(session: Session, service_id: str, user_id: str, replica_id: str,
+                lines: list[dict], rows: dict[str, ExecutionRow], outcome: ReportOutcome) -> None:
+    """Lines of unknown executions are dropped; replica lines need the service visible."""
+    replica_lines_visible = True
+    if any(not line.get("executionId") for line in lines):
+        try:
+            services.visible_service(session, service_id, user_id)
+        except NotFoundError:
+            replica_lines_visible = False
+    kept = []
+    for line in lines:
+        execution_id = line.get("executionId") or None
+        if (execution_id in rows) if execution_id else replica_lines_visible:
+            kept.append((execution_id, line))
+    executions.add_log_lines(session, service_id, replica_id, kept)
+    outcome.logs = {"received": len(kept), "dropped": len(lines) - len(kept)}
+
+
+def _progress(row: ExecutionRow | None, entry: dict, replica_id: str,
+              outcome: ReportOutcome) -> dict:
+    answer = {"executionId": entry["executionId"], "applied": False, "reason": NOT_FOUND}
+    if row is None:
+        return answer
+    if row.status in ledger.TERMINAL:  # the ledger ignores it; say so
+        return {**answer, "reason": f"already {row.status}"}
+    body = {k: v for k, v in entry.items() if k != "executionId"}
+    try:
+        finished = ledger.report(row, body, replica_id)
+    except ConflictError:
+        return {**answer, "reason": "conflict"}
+    except InvalidInputError as exc:
+        return {**answer, "reason": exc.message}
+    outcome.finished |= finished
+    return {**answer, "applied": True, "reason": "applied"}
+
+
+def _result(row: ExecutionRow | None, entry: dict, replica_id: str,
+            outcome: ReportOutcome) -> dict:
+    answer = {"executionId": entry["executionId"], "stored": False, "reason": NOT_FOUND}
+    if row is None:
+        return answer
+    body = {k: v for k, v in entry.items() if k not in ("executionId", "claimToken")}
+    try:
+        stored, reason = ledger.record_result(row, body, replica_id, entry.get("claimToken"))
+    except InvalidInputError as exc:
+        return {**answer, "reason": exc.message}
+    outcome.finished |= stored and reason == "stored"
+    return {**answer, "stored": stored, "reason": reason}

@@ -1,0 +1,225 @@
+"""The batched agent endpoints: ``POST /services/{id}/claims`` and ``.../results``."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.runner.api.faas import deploy, push
+
+DONE = "[Done] Executing function."
+
+
+@pytest.fixture
+def package(api, project):
+    return push(api, project["id"]).json()
+
+
+@pytest.fixture
+def service(api, package):
+    return deploy(api, package)
+
+
+def execute(api, service, text="x") -> str:
+    return api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "echo", "input": {"text": text}})["id"]
+
+
+def claim(api, service, replica, *claims) -> list[dict]:
+    """``claims``: ``(executionId, claimToken)`` pairs."""
+    return api.ok("post", f"/services/{service['id']}/claims", json={
+        "replicaId": replica,
+        "claims": [{"executionId": i, "claimToken": t} for i, t in claims]})["claims"]
+
+
+def report(api, service, replica, results=(), logs=(), progress=()) -> dict:
+    return api.ok("post", f"/services/{service['id']}/results", json={
+        "replicaId": replica, "results": list(results), "logs": list(logs),
+        "progress": list(progress)})
+
+
+def success(execution_id, token, output="out") -> dict:
+    return {"executionId": execution_id, "claimToken": token, "status": "success",
+            "output": output, "duration": 0.01}
+
+
+def logs(api, service, execution_id=None) -> list[str]:
+    body = {"serviceId": service["id"], "direction": "asc", "size": 1000,
+            "start": "2000-01-01T00:00:00.000Z"}
+    if execution_id:
+        body["executionId"] = [execution_id]
+    return [line["message"] for line in api.ok("post", "/services/logs", json=body)["logs"]]
+
+
+def record(api, execution_id) -> dict:
+    return api.ok("get", f"/executions/{execution_id}")
+
+
+def test_a_mixed_claim_batch_answers_every_entry_in_order(api, package, service, other_api):
+    first, second = execute(api, service, "a"), execute(api, service, "b")
+    sibling = deploy(api, package, name="sibling")
+    elsewhere = execute(api, sibling)
+    finished = execute(api, service, "c")
+    api.ok("post", f"/executions/{finished}/terminate")
+    unknown = "f" * 24
+    answers = claim(api, service, "r1", (first, "t1"), (unknown, "t2"), (elsewhere, "t3"),
+                    (second, "t4"), (finished, "t5"))
+    assert [(a["executionId"], a["action"], a["reason"]) for a in answers] == [
+        (first, "run", "claimed"), (unknown, "skip", "not found"),
+        (elsewhere, "skip", "not found"), (second, "run", "claimed"),
+        (finished, "skip", "already terminated")]
+    assert answers[1]["execution"] is None and answers[2]["execution"] is None
+    claimed = answers[0]["execution"]
+    assert (claimed["id"], claimed["attempts"], claimed["latestStatus"]["status"]) == (
+        first, 1, "in-progress")
+    assert claimed["input"] == {"text": "a"}
+    assert record(api, elsewhere)["latestStatus"]["status"] == "created", (
+        "a claim through another service's endpoint must not touch the execution")
+    # Another user's replica sees nothing of this service: every entry is "not found".
+    third = execute(api, service, "d")
+    other = other_api.ok("post", f"/services/{service['id']}/claims", json={
+        "replicaId": "intruder", "claims": [{"executionId": third}]})["claims"]
+    assert [(a["action"], a["reason"]) for a in other] == [("skip", "not found")]
+    assert record(api, third)["latestStatus"]["status"] == "created"
+
+
+def test_a_retried_claim_batch_is_the_same_claim(api, service):
+    first, second = execute(api, service), execute(api, service)
+    claim(api, service, "r1", (first, "t1"), (second, "t2"))
+    again = claim(api, service, "r1", (first, "t1"), (second, "t2"))
+    assert [(a["action"], a["reason"]) for a in again] == [
+        ("run", "claimed (repeated request)")] * 2
+    assert [a["execution"]["attempts"] for a in again] == [1, 1]
+
+
+def test_an_execution_named_twice_in_one_batch_is_claimed_once(api, service):
+    execution = execute(api, service)
+    answers = claim(api, service, "r1", (execution, "t1"), (execution, "t2"))
+    assert [a["action"] for a in answers] == ["run", "skip"]
+    assert answers[1]["reason"] == "duplicate delivery in one batch"
+    assert record(api, execution)["attempts"] == 1
+    assert record(api, execution)["latestStatus"]["status"] == "in-progress"
+
+
+def test_results_are_stored_with_their_logs_first(api, service):
+    ok, bad = execute(api, service, "ok"), execute(api, service, "bad")
+    claim(api, service, "r1", (ok, "t-ok"), (bad, "t-bad"))
+    failed = {"executionId": bad, "claimToken": "t-bad", "status": "failed",
+              "message": "RuntimeError: no", "error": "Traceback ...", "duration": 0.5}
+    lines = [{"executionId": ok, "level": "INFO", "message": "working"},
+             {"executionId": None, "level": "WARNING", "message": "replica line"},
+             {"executionId": ok, "level": "INFO", "message": DONE},
+             {"executionId": bad, "level": "INFO", "message": DONE},
+             {"executionId": "f" * 24, "level": "INFO", "message": "lost"}]
+    reply = report(api, service, "r1", [success(ok, "t-ok", {"n": 1}), failed], lines)
+    assert reply["results"] == [
+        {"executionId": ok, "stored": True, "reason": "stored"},
+        {"executionId": bad, "stored": True, "reason": "stored"}]
+    assert reply["logs"] == {"received": 4, "dropped": 1}
+    done = record(api, ok)
+    assert (done["latestStatus"]["status"], done["output"]) == ("success", {"n": 1})
+    assert done["latestStatus"]["replicaId"] == "r1"
+    assert logs(api, service, ok) == ["working", DONE]
+    assert "replica line" in logs(api, service)
+    broken = record(api, bad)
+    assert (broken["latestStatus"]["status"], broken["error"]) == ("failed", "Traceback ...")
+    assert broken["latestStatus"]["message"] == "RuntimeError: no"
+
+
+def test_a_retried_result_batch_is_acknowledged_not_refused(api, service):
+    # The first request was stored but its reply lost: the retry must not fail anything,
+    # and must say "stored" so the agent acks its delivery.
+    first, second = execute(api, service), execute(api, service)
+    claim(api, service, "r1", (first, "t1"), (second, "t2"))
+    batch = [success(first, "t1"), success(second, "t2")]
+    report(api, service, "r1", batch)
+    history = record(api, first)["statusLog"]
+    retry = report(api, service, "r1", batch)
+    assert [(r["stored"], r["reason"]) for r in retry["results"]] == [
+        (True, "already stored")] * 2
+    assert record(api, first)["statusLog"] == history, "a retry must not write twice"
+
+
+def test_a_retry_without_claim_tokens_is_recognised_by_replica_and_status(api, service):
+    execution = execute(api, service)
+    claim(api, service, "r1", (execution, "t1"))
+    entry = {"executionId": execution, "status": "success", "output": 1}
+    assert report(api, service, "r1", [entry])["results"][0]["reason"] == "stored"
+    again = report(api, service, "r1", [entry])["results"][0]
+    assert (again["stored"], again["reason"]) == (True, "already stored")
+    other = report(api, service, "r2", [entry])["results"][0]
+    assert (other["stored"], other["reason"]) == (False, "already success")
+
+
+def test_a_stale_replica_cannot_record_a_result(api, service):
+    execution = execute(api, service)
+    claim(api, service, "r1", (execution, "t1"))
+    fresh = execute(api, service)
+    claim(api, service, "r2", (fresh, "t9"))
+    reply = report(api, service, "r2", [success(execution, "t1"), success(fresh, "t9")])
+    assert [(r["stored"], r["reason"]) for r in reply["results"]] == [
+        (False, "conflict"), (True, "stored")], "one refusal must not fail the batch"
+    assert record(api, execution)["latestStatus"]["status"] == "in-progress"
+    # The same replica, but a result of another attempt (another claim token): refused too.
+    stale = report(api, service, "r1", [success(execution, "an-older-claim")])
+    assert stale["results"][0] == {"executionId": execution, "stored": False,
+                                   "reason": "conflict"}
+    assert record(api, execution)["latestStatus"]["status"] == "in-progress"
+
+
+def test_a_result_for_a_finished_execution_changes_nothing(api, service):
+    execution = execute(api, service)
+    claim(api, service, "r1", (execution, "t1"))
+    api.ok("post", f"/executions/{execution}/progress", json={
+        "status": "failed", "message": "ended elsewhere", "replicaId": "r1"})
+    reply = report(api, service, "r1", [success(execution, "t1")],
+                   logs=[{"executionId": execution, "message": DONE}])
+    assert reply["results"][0] == {"executionId": execution, "stored": False,
+                                   "reason": "already failed"}
+    final = record(api, execution)
+    assert (final["latestStatus"]["status"], final["output"]) == ("failed", None)
+
+
+def test_progress_in_a_batch_precedes_the_result(api, service):
+    execution = execute(api, service)
+    claim(api, service, "r1", (execution, "t1"))
+    steps = [{"executionId": execution, "status": "in-progress", "percentComplete": p,
+              "message": f"step {p}"} for p in (50, 90)]
+    reply = report(api, service, "r1", [success(execution, "t1")], progress=steps)
+    assert [p["applied"] for p in reply["progress"]] == [True, True]
+    entries = [(e["status"], e.get("percentComplete")) for e in record(
+        api, execution)["statusLog"]]
+    assert entries[-3:] == [("in-progress", 50), ("in-progress", 90), ("success", 100)]
+    late = report(api, service, "r1", progress=steps[:1])["progress"][0]
+    assert (late["applied"], late["reason"]) == (False, "already success")
+    running = execute(api, service)
+    claim(api, service, "r1", (running, "t2"))
+    foreign = report(api, service, "r2", progress=[{**steps[0], "executionId": running}])
+    assert foreign["progress"][0] == {"executionId": running, "applied": False,
+                                      "reason": "conflict"}
+
+
+def test_a_logs_only_batch_stores_lines(api, service):
+    execution = execute(api, service)
+    claim(api, service, "r1", (execution, "t1"))
+    reply = report(api, service, "r1", logs=[
+        {"executionId": execution, "message": f"line {n}"} for n in range(3)])
+    assert reply == {"results": [], "progress": [], "logs": {"received": 3, "dropped": 0}}
+    assert logs(api, service, execution) == ["line 0", "line 1", "line 2"]
+    assert record(api, execution)["latestStatus"]["status"] == "in-progress"
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("claims", {"claims": []}, "replicaId"),
+    ("claims", {"replicaId": "r"}, "claims"),
+    ("claims", {"replicaId": "r", "claims": [{"executionId": 5}]}, "claims[0].executionId"),
+    ("claims", {"replicaId": "r", "claims": ["x"]}, "claims[0]"),
+    ("results", {"replicaId": "r", "results": [{"executionId": "e", "status": "in-progress"}]},
+     "results[0].status"),
+    ("results", {"replicaId": "r", "results": [{"executionId": "e"}]}, "results[0].status"),
+    ("results", {"replicaId": "r", "logs": "nope"}, "logs"),
+    ("results", {"replicaId": "r", "progress": [{"status": "x"}]}, "progress[0].executionId"),
+])
+def test_malformed_batches_are_400_naming_the_field(api, service, path, body, field):
+    reply = api.call("post", f"/services/{service['id']}/{path}", json=body)
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["field"] == field
