@@ -30,6 +30,7 @@ from conveyor_runner.compute import ComputeBackend, DeploymentSpec, ReplicaStatu
 
 from conveyor_plugins.local import logfiles
 from conveyor_plugins.local.pidfile import stop_leftovers, write_pids
+from conveyor_plugins.local.process import death_signal_supported
 from conveyor_plugins.local.replica import Replica, SupervisionPolicy
 from conveyor_plugins.local.supervisor import Supervisor
 
@@ -62,6 +63,9 @@ class LocalComputeBackend(ComputeBackend):
     poll_interval = 0.1
     #: How long construction waits for a previous incarnation's replicas after SIGTERM.
     leftover_grace_seconds = 10.0
+    #: How long replicas of a dead previous incarnation may drain before SIGKILL (the
+    #: default drainTime plus a margin: they are finishing and reporting executions).
+    leftover_drain_seconds = 660.0
 
     def __init__(self, data_dir: Path) -> None:
         super().__init__(Path(data_dir))
@@ -72,7 +76,8 @@ class LocalComputeBackend(ComputeBackend):
         self._supervisor = Supervisor(self._tick, self.poll_interval,
                                       name="conveyor-local-supervisor")
         self._root.mkdir(parents=True, exist_ok=True)
-        stop_leftovers(self._root, self.leftover_grace_seconds)
+        stop_leftovers(self._root, self.leftover_grace_seconds, self.leftover_drain_seconds,
+                       death_signal=death_signal_supported())
 
     def apply(self, spec: DeploymentSpec) -> None:
         _validate(spec)

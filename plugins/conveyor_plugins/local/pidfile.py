@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -57,28 +58,53 @@ def read_pids(folder: Path) -> dict[str, int]:
     return {str(rid): pid for rid, pid in raw.items() if isinstance(pid, int) and pid > 0}
 
 
-def stop_leftovers(root: Path, grace_seconds: float) -> list[int]:
+def stop_leftovers(root: Path, grace_seconds: float, drain_seconds: float, *,
+                   death_signal: bool) -> list[int]:
     """Stop replicas a previous backend on ``root`` left running; return their pids.
 
-    Each leftover gets SIGTERM (its whole process group), then SIGKILL if it is still alive
-    after ``grace_seconds``. Every ``pids.json`` under ``root`` is deleted afterwards.
-    Blocks for at most ``grace_seconds`` (only when leftovers exist).
+    A leftover whose parent died got SIGTERM from its death signal (``death_signal``:
+    Linux) and is draining: it gets no second signal, which would make it abandon its
+    running executions instead of reporting them, and is SIGKILLed from a background thread
+    if still alive after ``drain_seconds``. Any other leftover (still our child, or no death
+    signal here) gets SIGTERM now and SIGKILL after ``grace_seconds`` (waited for here).
+    Every ``pids.json`` under ``root`` is deleted.
     """
-    leftovers = []
+    signalled, draining = [], []
     for pids_path in sorted(root.glob(f"*/{PIDS_FILE}")):
         for replica_id, pid in read_pids(pids_path.parent).items():
-            if pid != os.getpid() and pid_alive(pid) and pid_mentions(pid, replica_id):
+            if pid == os.getpid() or not pid_alive(pid) or not pid_mentions(pid, replica_id):
+                continue
+            if death_signal and parent_of(pid) != os.getpid():
+                log.warning("replica %s (pid %d) of a dead backend is draining; SIGKILL in "
+                            "%.0f s if it has not exited", replica_id, pid, drain_seconds)
+                draining.append(pid)
+            else:
                 log.warning("stopping replica %s (pid %d) left by a previous backend",
                             replica_id, pid)
                 signal_group(pid, signal.SIGTERM)
-                leftovers.append(pid)
+                signalled.append(pid)
         pids_path.unlink(missing_ok=True)
+    if draining:
+        threading.Thread(target=_kill_after, args=(draining, drain_seconds), daemon=True,
+                         name="conveyor-local-leftovers").start()
+    _kill_after(signalled, grace_seconds)
+    return signalled + draining
+
+
+def parent_of(pid: int) -> int | None:
+    """The parent pid of a process (from /proc), or None if unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may contain spaces; fields after the last ')' are fixed.
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _kill_after(pids: list[int], grace_seconds: float) -> None:
     deadline = time.monotonic() + grace_seconds
-    while leftovers and time.monotonic() < deadline:
-        if not any(pid_alive(pid) for pid in leftovers):
-            break
-        time.sleep(0.05)
-    for pid in leftovers:
+    while time.monotonic() < deadline and any(pid_alive(pid) for pid in pids):
+        time.sleep(0.2)
+    for pid in pids:
         if pid_alive(pid):
             signal_group(pid, signal.SIGKILL)
-    return leftovers

@@ -66,6 +66,11 @@ def _death_signal_setter() -> Callable[[], None] | None:
 
 
 @functools.lru_cache(maxsize=1)
+def death_signal_supported() -> bool:
+    """True where replicas get SIGTERM when the backend's process dies (Linux)."""
+    return _prctl() is not None
+
+
 def _prctl() -> Callable[..., int] | None:
     """libc's ``prctl``, resolved once in the parent (resolving it in the child could lock)."""
     if not _IS_LINUX:

@@ -151,14 +151,18 @@ class _Replica:
             return  # embedded use (tests): the caller stops it through drain()
 
         def on_signal(signum, _frame) -> None:
+            # SIGTERM only ever asks for a drain: it may arrive more than once (a death
+            # signal, then a supervisor, then a group kill), and a repeat must not throw
+            # away executions that are about to report. A second Ctrl-C (SIGINT) forces.
             self._signals += 1
             if self._signals == 1:
                 log.info("received %s: draining", signal.Signals(signum).name)
                 self._drain()
-            elif self.consumer is not None:
-                log.warning("received %s again: abandoning running executions",
-                            signal.Signals(signum).name)
+            elif signum == signal.SIGINT and self.consumer is not None:
+                log.warning("received SIGINT again: abandoning running executions")
                 self.consumer.abandon_now()
+            else:
+                log.info("received %s again: still draining", signal.Signals(signum).name)
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)

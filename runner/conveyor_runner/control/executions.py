@@ -67,13 +67,16 @@ def create(session: Session, user_id: str, creator: str, service: ServiceRow,
 
 
 def claim(row: ExecutionRow, service: ServiceRow, replica_id: str,
-          dispatch_id: str | None, token: str | None = None) -> tuple[str, str]:
+          dispatch_id: str | None, token: str | None = None, *,
+          owner_running: bool = False) -> tuple[str, str]:
     """Decide whether a delivered message should run; returns ``(action, reason)``.
 
     ``run`` moves the execution to ``in-progress`` with one more attempt; ``skip`` means
     the delivery is settled without running (already final, a stale duplicate, terminated,
     out of attempts, or its previous replica died and ``onReset`` is ``failed``). A retry
     of the claim that already succeeded (same ``token``) answers ``run`` again unchanged.
+    ``owner_running`` says the replica that claimed it before is alive and still runs it:
+    this delivery is then a duplicate (a broker requeue) and is skipped.
     """
     if token and row.status == "in-progress" and row.doc.get("claimToken") == token:
         return "run", "claimed (repeated request)"
@@ -84,6 +87,8 @@ def claim(row: ExecutionRow, service: ServiceRow, replica_id: str,
     if row.to_terminate:
         finish(row, "terminated", message="terminated before it started")
         return "skip", "terminated"
+    if row.status == "in-progress" and owner_running:
+        return "skip", f"running on live replica {row.replica_id} (duplicate delivery)"
     if row.status == "in-progress" and service.doc.get("onReset", "failed") == "failed":
         finish(row, "failed", message=f"replica {row.replica_id} stopped while running it "
                                       "(onReset: failed)")

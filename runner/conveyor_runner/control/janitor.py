@@ -52,6 +52,22 @@ def verdict(row: ExecutionRow, replica: ReplicaRow | None, service: ServiceRow |
     return None
 
 
+def owner_running(row: ExecutionRow, replica: ReplicaRow | None, *, now: str,
+                  dead_after: float = 20.0) -> bool:
+    """True if the replica that claimed a running execution is alive and still runs it.
+
+    A redelivery of such an execution (e.g. the broker requeued it when a connection
+    dropped) is a duplicate to skip, not a dead attempt to reset.
+    """
+    if replica is None or row.status != "in-progress":
+        return False
+    if (parse_iso(now) - parse_iso(replica.heartbeat_at)).total_seconds() > dead_after:
+        return False
+    started = parse_iso(row.started_at or row.updated_at)
+    recent = parse_iso(replica.heartbeat_at) <= started + timedelta(seconds=10)
+    return recent or row.id in (replica.info.get("running") or [])
+
+
 def reset(row: ExecutionRow, service: ServiceRow | None, reason: str) -> bool:
     """Apply ``onReset``; returns True if the execution was queued again (to publish)."""
     on_reset = (service.doc.get("onReset", "failed") if service else "failed")

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from conveyor_runner.control import executions as ledger
+from conveyor_runner.control.janitor import owner_running
+from conveyor_runner.ids import now_iso
 from conveyor_runner.errors import ConflictError, InvalidInputError, NotFoundError
 from conveyor_runner.store import executions, services
 from conveyor_runner.store.tables import ExecutionRow, ServiceRow
@@ -30,15 +32,19 @@ from conveyor_runner.store.tables import ExecutionRow, ServiceRow
 NOT_FOUND = "not found"
 
 
-def claim_one(row: ExecutionRow, service: ServiceRow | None, replica_id: str,
-              dispatch_id: str | None, token: str | None) -> tuple[str, str]:
-    """The ledger's claim, plus: the execution of a deleted service is canceled, skipped."""
+def claim_one(session: Session, row: ExecutionRow, service: ServiceRow | None,
+              replica_id: str, dispatch_id: str | None, token: str | None) -> tuple[str, str]:
+    """The ledger's claim, plus: the execution of a deleted service is canceled, skipped;
+    a running execution whose replica is alive and still runs it is a duplicate delivery."""
     if service is None:
         reason = "the service was deleted"
         if row.status not in ledger.TERMINAL:
             ledger.finish(row, "canceled", message=reason)
         return "skip", reason
-    return ledger.claim(row, service, replica_id, dispatch_id, token)
+    owner = (services.replica(session, row.replica_id)
+             if row.status == "in-progress" and row.replica_id else None)
+    alive = owner_running(row, owner, now=now_iso())
+    return ledger.claim(row, service, replica_id, dispatch_id, token, owner_running=alive)
 
 
 @dataclass
@@ -71,7 +77,7 @@ def claim_batch(session: Session, service_id: str, user_id: str, replica_id: str
             answers.append(ClaimAnswer(execution_id, "skip", "duplicate delivery in one batch",
                                        row))
         else:
-            action, reason = claim_one(row, service, replica_id, entry.get("dispatchId"),
+            action, reason = claim_one(session, row, service, replica_id, entry.get("dispatchId"),
                                        entry.get("claimToken"))
             answers.append(ClaimAnswer(execution_id, action, reason, row))
         seen.add(execution_id)

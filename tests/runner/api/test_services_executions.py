@@ -203,3 +203,16 @@ def test_a_repeated_claim_is_the_same_claim(api, service):
     final = api.ok("get", f"/executions/{execution['id']}")
     assert final["latestStatus"]["status"] == "failed"
     assert "onReset: failed" in final["latestStatus"]["message"]
+
+
+def test_redelivery_of_an_execution_running_on_a_live_replica_is_a_duplicate(api, service):
+    execution = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "echo", "input": {"text": "x"}})
+    path = f"/executions/{execution['id']}/claim"
+    assert api.ok("post", path, json={"replicaId": "r1", "claimToken": "t1"})["action"] == "run"
+    api.ok("post", f"/services/{service['id']}/replicas/r1/heartbeat",
+           json={"state": "ready", "busy": 1, "running": [execution["id"]]})
+    again = api.ok("post", path, json={"replicaId": "r2", "claimToken": "t2"})
+    assert again["action"] == "skip" and "live replica r1" in again["reason"]
+    current = api.ok("get", f"/executions/{execution['id']}")
+    assert current["latestStatus"]["status"] == "in-progress" and current["attempts"] == 1

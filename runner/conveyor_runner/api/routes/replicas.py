@@ -42,7 +42,7 @@ def _claim(state, principal, execution_id: str, replica_id: str, dispatch_id, to
     with state.db.transaction() as session:
         row = executions.visible_execution(session, execution_id, principal.user_id)
         action, reason = replica_batches.claim_one(
-            row, services.get(session, row.service_id), replica_id, dispatch_id, token)
+            session, row, services.get(session, row.service_id), replica_id, dispatch_id, token)
         result = {"action": action, "reason": reason, "execution": execution_json(row, base)}
     if row.status in ledger.TERMINAL:
         state.plane.waiters.notify()
