@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import stat
 import subprocess
 import sys
@@ -105,3 +106,20 @@ def test_readme_first_lines_are_the_two_commands():
     commands = [line.strip() for line in lines[:6] if line.startswith("    ")]
     assert len(commands) == 2
     assert commands[0].endswith("conveyor up") and "pytest" in commands[1]
+
+
+def test_readme_first_function_runs_as_written(conveyor_up, tmp_path):
+    text = README.read_text()
+    section = text.split("## Your first function", 1)[1].split("\n\n", 2)[1]
+    lines = [line.strip().split("  #")[0].strip() for line in section.splitlines()
+             if line.startswith("    ")]
+    assert lines[0].startswith("conveyor package generate")
+    cwd = tmp_path
+    for line in lines:
+        if line.startswith("cd "):
+            folder, _, line = line[3:].partition(" && ")
+            cwd = cwd / folder
+        args = line.split(" ", 1)[1]
+        result = conveyor_up.cli(*shlex.split(args), cwd=cwd)
+        assert result.returncode == 0, (line, result.stderr)
+    assert result.stdout.strip() == '"Hello, you!"'
