@@ -1,0 +1,170 @@
+"""Conveyor on RabbitMQ against Celery on the same broker, in one run, side by side.
+
+Both run no-op work with 10 concurrent slots on this machine: 5,000 async executions
+(Conveyor: every one recorded in the ledger with its status history; Celery: with a
+result backend, acks late) and 300 sync round trips. Also prints, for Conveyor, the time
+from an execution queued on a service at zero replicas to its success, and from a burst of
+500 executions to the autoscaler reaching its target replica count. Needs RabbitMQ
+(CONVEYOR_TEST_AMQP_URL) and Celery (`pip install -e '.[bench]'`); the Celery result
+backend is Redis when it answers on 127.0.0.1:6379, else RPC over RabbitMQ.
+
+    python bench/vs_celery.py [--count 5000] [--sync 300] [--burst 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _packages import deploy_noop  # noqa: E402
+from _server import percentile, running_server  # noqa: E402
+
+AMQP = os.environ.get("CONVEYOR_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+def _backend() -> str:
+    from conveyor_runner.testing.services import reachable
+
+    return "redis://127.0.0.1:6379/15" if reachable("redis://127.0.0.1:6379") else "rpc://"
+
+
+def celery_figures(count: int, sync: int) -> dict:
+    """Throughput and sync latency of Celery with a prefork pool of 10."""
+    env = {**os.environ, "BENCH_BROKER": AMQP.replace("%2F", ""), "BENCH_BACKEND": _backend()}
+    os.environ.update(env)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "celery_noop", "worker", "--concurrency", "10",
+         "--loglevel", "WARNING", "-Q", "celery", "--without-gossip", "--without-mingle"],
+        cwd=Path(__file__).parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from celery_noop import app, noop
+
+        app.control.purge()
+        noop.delay(0).get(timeout=120)  # the worker is up
+        started = time.perf_counter()
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda i: noop.delay(i), range(count)))
+        for result in results:
+            result.get(timeout=600)
+        rate = count / (time.perf_counter() - started)
+        timings = []
+        for index in range(sync):
+            begun = time.perf_counter()
+            assert noop.delay(index).get(timeout=60) == index
+            timings.append((time.perf_counter() - begun) * 1000)
+        return {"throughput/s": rate, "sync p50 ms": percentile(timings, 0.5),
+                "sync p95 ms": percentile(timings, 0.95)}
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
+
+def _all_done(dl, service, count: int) -> None:
+    filters = dl.Filters(resource=dl.FiltersResource.EXECUTION, field="serviceId",
+                         values=service.id)
+    filters.add(field="latestStatus.status", values="success")
+    filters.page_size = 0
+    deadline = time.perf_counter() + 900
+    while dl.executions.list(filters=filters).items_count < count:
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"{count} executions did not all succeed")
+        time.sleep(0.25)
+
+
+def conveyor_figures(dl, project, count: int, sync: int) -> dict:
+    """Throughput and sync latency of Conveyor: one replica, concurrency 10."""
+    service = deploy_noop(dl, project, {"numReplicas": 1, "concurrency": 10}, name="noop")
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: service.execute(function_name="noop",
+                                                execution_input={"value": i}), range(count)))
+    _all_done(dl, service, count)
+    rate = count / (time.perf_counter() - started)
+    timings = []
+    for index in range(sync):
+        begun = time.perf_counter()
+        assert service.execute(function_name="noop", execution_input={"value": index},
+                               sync=True, stream_logs=False) == index
+        timings.append((time.perf_counter() - begun) * 1000)
+    service.delete()
+    return {"throughput/s": rate, "sync p50 ms": percentile(timings, 0.5),
+            "sync p95 ms": percentile(timings, 0.95)}
+
+
+def _replicas(service) -> int:
+    return sum(1 for r in service.status().get("replicas", []) if r.get("reported") == "ready")
+
+
+def cold_start(dl, project) -> float:
+    """Seconds from an execution queued on a service at zero replicas to its success."""
+    scaler = {"type": "rabbitmq", "minReplicas": 0, "maxReplicas": 1, "queueLength": 10,
+              "cooldownPeriod": 60, "pollingInterval": 1}
+    service = deploy_noop(dl, project, {"autoscaler": scaler, "concurrency": 10}, name="cold")
+    time.sleep(3)
+    assert _replicas(service) == 0, "the service did not start at zero replicas"
+    started = time.perf_counter()
+    output = service.execute(function_name="noop", execution_input={"value": 7}, sync=True,
+                             stream_logs=False)
+    elapsed = time.perf_counter() - started
+    assert output == 7
+    service.delete()
+    return elapsed
+
+
+def burst_scale(dl, project, burst: int) -> tuple[float, int]:
+    """Seconds from a burst of executions to the autoscaler's target replicas being ready."""
+    # One slot per replica, so a burst of no-ops outlasts the replicas' start-up.
+    scaler = {"type": "rabbitmq", "minReplicas": 1, "maxReplicas": 4, "queueLength": 100,
+              "cooldownPeriod": 60, "pollingInterval": 1}
+    service = deploy_noop(dl, project, {"autoscaler": scaler, "concurrency": 1}, name="burst")
+    deadline = time.perf_counter() + 120
+    while _replicas(service) < 1 and time.perf_counter() < deadline:
+        time.sleep(0.2)
+    target = min(4, -(-burst // 100))
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: service.execute(function_name="noop",
+                                                execution_input={"value": i}), range(burst)))
+    while _replicas(service) < target:
+        if time.perf_counter() - started > 300:
+            raise RuntimeError(f"the autoscaler did not reach {target} replicas")
+        time.sleep(0.2)
+    elapsed = time.perf_counter() - started
+    _all_done(dl, service, burst)
+    service.delete()
+    return elapsed, target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--sync", type=int, default=300)
+    parser.add_argument("--burst", type=int, default=500)
+    args = parser.parse_args()
+    with running_server(env={"CONVEYOR_QUEUE_URL": AMQP}) as server:
+        import conveyor as dl
+
+        dl.setenv(server.url)
+        dl.login_token(server.token)
+        dl.verbose.disable_progress_bar = True
+        project = dl.projects.create(project_name=f"vs-celery-{time.time_ns()}")
+        ours = conveyor_figures(dl, project, args.count, args.sync)
+        cold = cold_start(dl, project)
+        burst, target = burst_scale(dl, project, args.burst)
+    theirs = celery_figures(args.count, args.sync)
+    print(f"{'':28}{'Conveyor':>12}{'Celery':>12}{'ratio':>10}")
+    for key in ours:
+        print(f"{key:28}{ours[key]:12.1f}{theirs[key]:12.1f}{ours[key] / theirs[key]:10.2f}")
+    print(f"cold start (0 replicas -> success): {cold:.2f} s")
+    print(f"burst of {args.burst} -> {target} replicas ready: {burst:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
