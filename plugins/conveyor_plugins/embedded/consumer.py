@@ -35,39 +35,14 @@ class EmbeddedDelivery(Delivery):
         self.seq = seq
         self.lease = lease
         self._consumer = consumer
-        self._lock = threading.Lock()
-        self._settled: str | None = None
+        super().__init__()
 
-    def ack(self) -> None:
-        """Delete the message for good; returns once the deletion is committed."""
-        self._settle("ack")
-
-    def nack(self) -> None:
-        """Return the message to its original place in the queue for another delivery."""
-        self._settle("nack")
-
-    def dead_letter(self, reason: str) -> None:
-        """Move the message to the queue's dead letters with ``reason``, atomically."""
-        if not isinstance(reason, str):
-            raise TypeError(f"reason must be a string, not {type(reason).__name__}")
-        self._settle("dead_letter", reason)
-
-    def _settle(self, action: str, reason: str | None = None) -> None:
-        # The lock makes two racing settles fail cleanly: the second sees the first's mark.
-        # The mark is set only after the store agreed, so a QueueUnavailableError can be
-        # retried by calling the same method again.
-        with self._lock:
-            if self._settled is not None:
-                raise RuntimeError(
-                    f"delivery of message {self.message_id!r} was already settled "
-                    f"({self._settled}); settle each delivery exactly once")
-            applied = self._consumer.transport._settle(self, action, reason)
-            self._settled = action
-        if not applied:
-            log.warning("%s of message %r ignored: its delivery was taken back (delivery "
-                        "timeout or consumer closed) and the message was requeued",
-                        action, self.message_id)
+    def _apply(self, action: str, reason: str | None) -> bool:
+        # ack deletes the row; nack puts it back at its original place; dead_letter moves
+        # it to the dead letters -- each in one committed transaction.
+        applied = self._consumer.transport._settle(self, action, reason)
         self._consumer._forget(self)
+        return applied
 
 
 class EmbeddedConsumer(Consumer):

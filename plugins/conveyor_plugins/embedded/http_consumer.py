@@ -75,30 +75,12 @@ class GatewayDelivery(Delivery):
         self.delivery_count = int(wire.get("deliveryCount", 1))
         self.generation = generation
         self._consumer = consumer
-        self._lock = threading.Lock()
-        self._settled: str | None = None
+        super().__init__()
 
-    def ack(self) -> None:
-        """Remove the message; returns once the gateway applied it."""
-        self._settle("ack")
-
-    def nack(self) -> None:
-        """Return the message to the queue; returns once the gateway applied it."""
-        self._settle("nack")
-
-    def dead_letter(self, reason: str) -> None:
-        """Move the message to the dead letters; returns once the gateway applied it."""
-        if not isinstance(reason, str):
-            raise TypeError(f"reason must be a string, not {type(reason).__name__}")
-        self._settle("deadLetter", reason)
-
-    def _settle(self, kind: str, reason: str = "") -> None:
-        with self._lock:  # marked only after the gateway agreed, so a failure can be retried
-            if self._settled is not None:
-                raise RuntimeError(f"delivery of message {self.message_id!r} was already "
-                                   f"settled ({self._settled}); settle each delivery once")
-            self._consumer.settle(self, kind, reason)
-            self._settled = kind
+    def _apply(self, action: str, reason: str | None) -> bool:
+        # The gateway's wire name for a dead letter is "deadLetter".
+        kind = {"dead_letter": "deadLetter"}.get(action, action)
+        return self._consumer.settle(self, kind, reason or "")
 
 
 class GatewayConsumer(Consumer):
@@ -162,12 +144,14 @@ class GatewayConsumer(Consumer):
             except Exception as exc:  # noqa: BLE001 - the gateway reaps it anyway
                 log.info("closing gateway consumer %s: %s", self._consumer_id, exc)
 
-    def settle(self, delivery: GatewayDelivery, kind: str, reason: str) -> None:
-        """Apply a settlement (any thread, no lock held); returns once the gateway did."""
+    def settle(self, delivery: GatewayDelivery, kind: str, reason: str) -> bool:
+        """Apply a settlement (any thread, no lock held); returns once the gateway did.
+
+        False (nothing sent) if the delivery's consumer is gone: the gateway returned the
+        message to the queue when it closed that consumer.
+        """
         if delivery.generation != self._generation or self._closed.is_set():
-            log.warning("%s of message %r ignored: its consumer is gone and the message "
-                        "was returned to the queue", kind, delivery.message_id)
-            return
+            return False
         item = _Settlement(delivery.tag, kind, reason, delivery.generation)
         with self._pending_lock:
             self._pending.append(item)
@@ -178,6 +162,7 @@ class GatewayConsumer(Consumer):
         item.done.wait()  # a receive took it along (it does not wait when it carries some)
         if item.error is not None:
             raise item.error
+        return True
 
     # -- internals --------------------------------------------------------------------------
 

@@ -58,42 +58,15 @@ class RabbitmqDelivery(Delivery):
         self.generation = generation
         self.delivery_tag = method.delivery_tag
         self._consumer = consumer
-        self._lock = threading.Lock()
-        self._settled: str | None = None
+        super().__init__()
 
-    def ack(self) -> None:
-        """Remove the message for good; blocks until the ack is on the wire."""
-        self._settle("ack")
-
-    def nack(self) -> None:
-        """Requeue the message for another delivery; blocks until the broker requeued it."""
-        self._settle("nack")
-
-    def dead_letter(self, reason: str) -> None:
-        """Copy the message to ``<queue>.dlq`` with ``reason`` (confirmed), then ack it.
-
-        A crash between the two leaves the message in both queues (redelivered and
-        dead-lettered again): a duplicate in the DLQ, never a loss.
-        """
-        if not isinstance(reason, str):
-            raise TypeError(f"reason must be a string, not {type(reason).__name__}")
-        self._settle("dead_letter", reason)
-
-    def _settle(self, action: str, reason: str | None = None) -> None:
-        # The mark is set only once the broker side is done, so a QueueUnavailableError
-        # can be retried by calling the same method again.
-        with self._lock:
-            if self._settled is not None:
-                raise RuntimeError(
-                    f"delivery of message {self.message_id!r} was already settled "
-                    f"({self._settled}); settle each delivery exactly once")
-            applied = self._consumer._settle(self, action, reason)
-            self._settled = action
-        if not applied:
-            log.warning("%s of message %r ignored: its channel to RabbitMQ is gone (connection "
-                        "lost, consumer timeout or consumer closed) and the broker has "
-                        "requeued the message", action, self.message_id)
+    def _apply(self, action: str, reason: str | None) -> bool:
+        # ack: on the wire before returning; nack: back in the queue before returning;
+        # dead_letter: a confirmed copy to <queue>.dlq, then an ack (a crash in between
+        # leaves a duplicate in the DLQ, never a loss). False once the channel is gone.
+        applied = self._consumer._settle(self, action, reason)
         self._consumer._forget(self)
+        return applied
 
 
 class RabbitmqConsumer(Consumer):

@@ -11,10 +11,14 @@ and ``onReset`` are enforced above this layer. A message that cannot be processe
 from __future__ import annotations
 
 import abc
+import logging
+import threading
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from conveyor_runner.errors import RunnerError
+
+log = logging.getLogger(__name__)
 
 
 class QueueUnavailableError(RunnerError):
@@ -35,8 +39,14 @@ class DeadLetter:
 class Delivery(abc.ABC):
     """One delivery of a message to a consumer. Settle it exactly once.
 
-    ``ack``/``nack``/``dead_letter`` may be called from any thread; implementations marshal
-    the call onto their connection as needed. Settling twice raises ``RuntimeError``.
+    ``ack``/``nack``/``dead_letter`` may be called from any thread and block until the
+    backend applied them. Settling twice raises ``RuntimeError``. A settle that fails
+    (``QueueUnavailableError``) is not counted and may be retried. Settling a delivery the
+    backend already took back (its consumer closed, its connection dropped, its delivery
+    timeout passed: the message was requeued) changes nothing and is logged.
+
+    Implementations set the four attributes, call ``super().__init__()`` and implement
+    :meth:`_apply`; this class keeps the exactly-once bookkeeping.
     """
 
     message_id: str
@@ -45,17 +55,43 @@ class Delivery(abc.ABC):
     #: 1 for the first delivery, then +1 for every redelivery.
     delivery_count: int
 
-    @abc.abstractmethod
-    def ack(self) -> None:
-        """Remove the message from the queue for good (blocking until the backend agrees)."""
+    def __init__(self) -> None:
+        self._settle_lock = threading.Lock()
+        self._settled: str | None = None
 
-    @abc.abstractmethod
+    def ack(self) -> None:
+        """Remove the message from the queue for good."""
+        self._settle("ack", None)
+
     def nack(self) -> None:
         """Return the message to the queue for another delivery."""
+        self._settle("nack", None)
 
-    @abc.abstractmethod
     def dead_letter(self, reason: str) -> None:
         """Move the message to the queue's dead-letter list with ``reason``."""
+        if not isinstance(reason, str):
+            raise TypeError(f"reason must be a string, not {type(reason).__name__}")
+        self._settle("dead_letter", reason)
+
+    @abc.abstractmethod
+    def _apply(self, action: str, reason: str | None) -> bool:
+        """Apply ``action`` (``ack``, ``nack`` or ``dead_letter``) in the backend.
+
+        Returns False if the backend had already taken the delivery back (nothing done).
+        Called at most once successfully per delivery, under a per-delivery lock.
+        """
+
+    def _settle(self, action: str, reason: str | None) -> None:
+        with self._settle_lock:
+            if self._settled is not None:
+                raise RuntimeError(
+                    f"delivery of message {self.message_id!r} was already settled "
+                    f"({self._settled}); settle each delivery exactly once")
+            applied = self._apply(action, reason)
+            self._settled = action  # only after the backend agreed: a failure may be retried
+        if not applied:
+            log.warning("%s of message %r ignored: the delivery had been taken back and the "
+                        "message requeued", action, self.message_id)
 
 
 class Consumer(abc.ABC):

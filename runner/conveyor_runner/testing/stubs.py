@@ -186,29 +186,12 @@ class StubDelivery(Delivery):
         self.queue = consumer.queue
         self.lease = lease
         self._consumer = consumer
-        self._lock = threading.Lock()
-        self._settled: str | None = None
+        super().__init__()
 
-    def ack(self) -> None:
-        """Remove the message for good (a no-op if its lease was taken back)."""
-        self._settle("ack")
-
-    def nack(self) -> None:
-        """Return the message to its original place in the queue."""
-        self._settle("nack")
-
-    def dead_letter(self, reason: str) -> None:
-        """Move the message to the queue's dead letters with ``reason``."""
-        self._settle("dead_letter", reason)
-
-    def _settle(self, action: str, reason: str | None = None) -> None:
-        with self._lock:
-            if self._settled is not None:
-                raise RuntimeError(f"delivery of message {self.message_id!r} was already "
-                                   f"settled ({self._settled}); settle each delivery exactly once")
-            self._settled = action
+    def _apply(self, action: str, reason: str | None) -> bool:
+        # A no-op if the lease was taken back (the consumer closed or the timeout passed).
         self._consumer._forget(self)
-        self._consumer.transport._settle(self, action, reason)
+        return self._consumer.transport._settle(self, action, reason)
 
 
 class StubConsumer(Consumer):
