@@ -411,3 +411,29 @@ def test_agent_item_processor_classifies_the_item_given_by_id(cli, tmp_path, pro
     item = dl.items.get(item_id=item.id)
     assert [a.label for a in item.annotations.list()] == ["processed"]
     assert item.metadata["user"]["processedBy"] == "tagger"
+
+
+# ----------------------------------------------------------------------- dead letters
+def test_dead_letters_are_listed_and_redriven_from_the_cli(cli, project, tmp_path,
+                                                           sqlite_server):
+    from conveyor_plugins.embedded.transport import EmbeddedTransport
+    from conveyor_runner.queue.messages import queue_name
+
+    folder = generate(cli, tmp_path / "pkg")
+    deploy(cli, folder, project)
+    service = project.services.get(service_name="pkg")
+    queue = EmbeddedTransport("embedded://" + str(sqlite_server.data_dir / "queue.db"))
+    try:  # a poison message, set aside as a replica would set it aside
+        queue.publish(queue_name(service.id), b"\x00garbage", message_id="poison-1")
+        consumer = queue.consume(queue_name(service.id), prefetch=1)
+        consumer.receive(5).dead_letter("undecodable: not an execution message")
+        consumer.close()
+    finally:
+        queue.close()
+
+    code, out, _ = cli("service", "dead-letters", "pkg", "--project", project.name)
+    assert code == 0 and "poison-1" in out and "undecodable" in out
+    code, out, _ = cli("service", "redrive", "pkg", "--project", project.name)
+    assert code == 0 and "redriven 1 message(s)" in out
+    code, out, _ = cli("service", "dead-letters", "pkg", "--project", project.name)
+    assert "(none)" in out

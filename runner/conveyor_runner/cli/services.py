@@ -41,6 +41,13 @@ def register(groups: argparse._SubParsersAction) -> None:
                          help="with --sync: stream the execution's log lines to stderr")
     execute.set_defaults(handler=service_execute)
 
+    dead = _named(commands, "dead-letters",
+                  "list messages of the service's queue that could not be processed")
+    dead.set_defaults(handler=service_dead_letters)
+    redrive = _named(commands, "redrive", "put dead letters back on the service's queue")
+    redrive.add_argument("--message", default=None, help="only this message id (default all)")
+    redrive.set_defaults(handler=service_redrive)
+
     for action, text in (("pause", "stop the replicas; queued executions wait"),
                          ("resume", "start the replicas of a paused service again"),
                          ("delete", "delete the service; unfinished executions are canceled")):
@@ -82,6 +89,10 @@ def service_status(args: argparse.Namespace) -> int:
             print(f"replica {replica.get('replica_id')} error:\n{replica['error']}")
     if status.get("error"):
         print(f"last error:\n{status['error']}")
+    scaling = status.get("scaling") or []
+    if scaling:
+        print("scaling decisions (newest last):")
+        print_table(scaling[-10:], ["timestamp", "from", "to", "reason"])
     return 0
 
 
@@ -143,4 +154,19 @@ def service_action(args: argparse.Namespace) -> int:
     call(getattr(found, args.action))
     done = {"pause": "paused", "resume": "resumed", "delete": "deleted"}[args.action]
     print(f"service {found.name} ({found.id}) {done}")
+    return 0
+
+
+def service_dead_letters(args: argparse.Namespace) -> int:
+    """Print the service's dead letters with their reasons."""
+    letters = call(service(args.project, args.name).dead_letters)
+    print_table([{"message": d["messageId"], "reason": d["reason"], "dead at": d["deadAt"]}
+                 for d in letters], ["message", "reason", "dead at"])
+    return 0
+
+
+def service_redrive(args: argparse.Namespace) -> int:
+    """Move dead letters back to the service's queue and say how many."""
+    moved = call(service(args.project, args.name).redrive, message_id=args.message)
+    print(f"redriven {moved} message(s) to the queue of {args.name}")
     return 0

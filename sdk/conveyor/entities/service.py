@@ -165,6 +165,14 @@ class Service(BaseEntity):
         """Replace the replicas (all of them, or the one named); returns the server's answer."""
         return self.services.restart(service=self, replica_name=replica_name)
 
+    def dead_letters(self) -> list[dict]:
+        """Messages of this service's queue that could not be processed, with reasons."""
+        return self.services.dead_letters(service=self)
+
+    def redrive(self, message_id: str | None = None) -> int:
+        """Put dead letters (all, or one) back on the queue; returns how many."""
+        return self.services.redrive(service=self, message_id=message_id)
+
     def checkout(self) -> None:
         """Make this the checked-out service (local state only)."""
         self.services.checkout(service=self)

@@ -166,6 +166,19 @@ class Services:
         body = {"replicaName": replica_name} if replica_name else {}
         return self._client_api.json("POST", f"/services/{service.id}/restart", json=body)
 
+    def dead_letters(self, service: Service) -> list[dict]:
+        """Messages of the service's queue that could not be processed, with their reasons
+        (``GET /services/{id}/dead-letters``): ``[{messageId, reason, deadAt, body}]``."""
+        return self._client_api.json("GET", f"/services/{service.id}/dead-letters")
+
+    def redrive(self, service: Service, message_id: str | None = None) -> int:
+        """Move the service's dead letters (or the one of ``message_id``) back to its queue;
+        returns how many moved."""
+        body = {"messageId": message_id} if message_id else {}
+        reply = self._client_api.json("POST", f"/services/{service.id}/dead-letters/redrive",
+                                      json=body)
+        return int(reply["redriven"])
+
     def checkout(self, service: Service | None = None, service_id: str | None = None,
                  service_name: str | None = None) -> None:
         """Remember a service as the default of ``get()`` (``.conveyor/state.json``)."""
