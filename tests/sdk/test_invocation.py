@@ -159,3 +159,14 @@ def test_non_json_output_names_the_type_and_place(value, where):
         invocation.to_output(value)
     assert str(caught.value).startswith(where)
     assert isinstance(caught.value, ValueError)
+
+
+def test_a_snapshot_stands_in_for_a_deleted_entity():
+    from conveyor.runtime import invocation
+
+    body = {"id": "a" * 24, "datasetId": "b" * 24, "filename": "/gone.txt", "name": "gone.txt",
+            "dir": "/", "type": "file", "metadata": {"system": {"size": 3}}}
+    kwargs = invocation.resolve_inputs([{"name": "item", "type": "Item"}],
+                                       {"item": {"item_id": "a" * 24}}, client_api=None,
+                                       snapshots={"a" * 24: body})
+    assert kwargs["item"].filename == "/gone.txt" and kwargs["item"].id == "a" * 24

@@ -155,3 +155,14 @@ def test_non_keyset_resources_use_offsets(client):  # noqa: F811
     assert [p[0]["id"] for p in pages] == [0, 1, 2]
     assert [b["page"] for b in repo.bodies] == [0, 1, 2]
     assert all("sort" not in b for b in repo.bodies)
+
+
+def test_page_size_zero_asks_for_the_count_only():
+    from conveyor.entities.filters import Filters
+    from conveyor.entities.paged_entities import PagedEntities
+
+    filters = Filters()
+    filters.page_size = 0
+    pages = PagedEntities(client_api=None, page_offset=0, page_size=None, filters=filters,
+                          items_repository=None)
+    assert pages.page_size == 0

@@ -33,6 +33,16 @@ class Outcome:
     body: dict
 
 
+def deleted_snapshots(execution: dict) -> dict[str, dict]:
+    """``{id: JSON}`` of the resource a ``Deleted`` event was about: it cannot be fetched
+    any more, so the function gets it as it was (the event carries its JSON)."""
+    context = execution.get("eventContext") or {}
+    body = context.get("body")
+    if context.get("action") != "Deleted" or not isinstance(body, dict):
+        return {}
+    return {str(context.get("resourceId") or body.get("id")): body}
+
+
 def success(output: Any, duration: float) -> Outcome:
     """A ``success`` report (percent 100, the converted output, seconds spent)."""
     return Outcome("success", {"status": "success", "output": output, "duration": duration,
@@ -91,7 +101,7 @@ def _call(loaded: Any, execution: dict, client: Any, progress: ReportingProgress
     if not callable(method):
         raise TypeError(f"{type(loaded.runner).__name__}.{name} is not a method")
     kwargs = invocation.resolve_inputs(function.get("input") or [], execution.get("input"),
-                                       client)
+                                       client, deleted_snapshots(execution))
     context = Context(service=loaded.entities.get("service"),
                       package=loaded.entities.get("package"),
                       project=loaded.entities.get("project"),

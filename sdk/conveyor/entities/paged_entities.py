@@ -63,7 +63,10 @@ class PagedEntities:
     ):
         self._client_api = client_api
         self.page_offset = page_offset or 0
-        self.page_size = page_size or getattr(filters, "page_size", None) or DEFAULT_PAGE_SIZE
+        if page_size is None:
+            page_size = getattr(filters, "page_size", None)
+        # 0 is a real page size: count only (the server answers no entities, only totals).
+        self.page_size = DEFAULT_PAGE_SIZE if page_size is None else page_size
         self.filters = filters
         self.items_repository = items_repository
         self.has_next_page = has_next_page

@@ -68,7 +68,8 @@ class OutputError(InvocationError):
 
 
 # ------------------------------------------------------------------------------ inputs
-def resolve_inputs(declared: list, values: dict | None, client_api: Any) -> dict[str, object]:
+def resolve_inputs(declared: list, values: dict | None, client_api: Any,
+                   snapshots: dict[str, dict] | None = None) -> dict[str, object]:
     """Build the function's keyword arguments from an execution input.
 
     Args:
@@ -76,6 +77,8 @@ def resolve_inputs(declared: list, values: dict | None, client_api: Any) -> dict
             ``FunctionIO`` objects).
         values: the execution input ``{name: value}`` (None = no input).
         client_api: the ``ApiClient`` entities are fetched with.
+        snapshots: ``{entity id: JSON}`` of entities to build from that JSON instead of
+            fetching them -- a ``Deleted`` event's resource, which no longer exists.
 
     Returns:
         ``{name: python value}`` for every declared input present in ``values`` with a
@@ -103,7 +106,8 @@ def resolve_inputs(declared: list, values: dict | None, client_api: Any) -> dict
         name, kind = spec.get("name"), spec.get("type")
         if name not in values or values[name] is None:
             continue
-        kwargs[name] = _resolve(client_api, name, str(_value_of(kind)), values[name])
+        kwargs[name] = _resolve(client_api, name, str(_value_of(kind)), values[name],
+                                snapshots or {})
     return kwargs
 
 
@@ -111,16 +115,17 @@ def _value_of(kind: Any) -> Any:
     return getattr(kind, "value", kind)
 
 
-def _resolve(client_api: Any, name: str, kind: str, value: Any) -> Any:
+def _resolve(client_api: Any, name: str, kind: str, value: Any, snapshots: dict) -> Any:
     if kind.endswith("[]"):
         if not isinstance(value, list):
             raise InputError(name, f"expected a list ({kind}), got {type(value).__name__}")
-        return [_resolve_one(client_api, name, kind[:-2], v, f"[{i}]")
+        return [_resolve_one(client_api, name, kind[:-2], v, f"[{i}]", snapshots)
                 for i, v in enumerate(value)]
-    return _resolve_one(client_api, name, kind, value, "")
+    return _resolve_one(client_api, name, kind, value, "", snapshots)
 
 
-def _resolve_one(client_api: Any, name: str, kind: str, value: Any, index: str) -> Any:
+def _resolve_one(client_api: Any, name: str, kind: str, value: Any, index: str,
+                 snapshots: dict) -> Any:
     if kind in _SCALARS:
         if not _SCALARS[kind](value):
             raise InputError(name, f"{index}expected {kind}, got {type(value).__name__}".lstrip())
@@ -133,7 +138,32 @@ def _resolve_one(client_api: Any, name: str, kind: str, value: Any, index: str) 
     if entity_id is None:
         raise InputError(name, f"{index}expected a {kind} id or {{{kind.lower()}_id: ...}}, "
                                f"got {value!r}".lstrip())
+    if entity_id in snapshots and kind in _FROM_SNAPSHOT:
+        return _FROM_SNAPSHOT[kind](snapshots[entity_id], client_api)
     return _fetch(client_api, name, kind, entity_id, value)
+
+
+def _item_from(snapshot: dict, client_api: Any) -> Any:
+    from ..entities.item import Item
+
+    return Item.from_json(_json=snapshot, client_api=client_api)
+
+
+def _dataset_from(snapshot: dict, client_api: Any) -> Any:
+    from ..entities.dataset import Dataset
+
+    return Dataset.from_json(project=None, _json=snapshot, client_api=client_api)
+
+
+def _annotation_from(snapshot: dict, client_api: Any) -> Any:
+    from ..annotations.annotation import Annotation
+
+    return Annotation.from_json(_json=snapshot, client_api=client_api)
+
+
+#: Entity types a snapshot (a deleted resource's JSON) can be turned back into.
+_FROM_SNAPSHOT: dict[str, Callable[[dict, Any], Any]] = {
+    "Item": _item_from, "Dataset": _dataset_from, "Annotation": _annotation_from}
 
 
 def entity_id_of(kind: str, value: Any) -> str | None:
