@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from urllib.parse import urlparse
 
 import anyio.to_thread
 from fastapi import FastAPI
 
-from conveyor_runner.api import errors
+from conveyor_runner.api import errors, routes
 from conveyor_runner.api.event_bodies import EventBodies
-from conveyor_runner.api.routes import api_router, gate_router
+from conveyor_runner.api.fast_path import FastPath
 from conveyor_runner.api.state import ServerState
 from conveyor_runner.control.plane import ControlPlane
 from conveyor_runner.plugin.manager import build_registries, get_plugin_manager
@@ -57,12 +58,36 @@ def create_app(state: ServerState) -> FastAPI:
         _notify(state, "conveyor_shutdown", role="api")
         state.plane.stop()
 
-    app = FastAPI(title="Conveyor", version="0.1.0", lifespan=lifespan)
+    app = _ConveyorApp(title="Conveyor", version="0.1.0", lifespan=lifespan)
     app.state.conveyor = state
     errors.install(app)
-    app.include_router(gate_router)
-    app.include_router(api_router, prefix="/api/v1")
+    routes.install(app)
+    app.fast_path = FastPath(app, routes.HOT_ENDPOINTS)
     return app
+
+
+class _ConveyorApp(FastAPI):
+    """The FastAPI application, with the hot routes dispatched by ``api.fast_path`` first
+    -- unless FastAPI's native telemetry is on, which traces requests on FastAPI's path."""
+
+    fast_path: FastPath | None = None
+    #: (enabled, when checked): looking the telemetry providers up on every request cost
+    #: as much as some routes; a provider configured later is noticed within a second.
+    _telemetry_seen = (False, float("-inf"))
+
+    async def __call__(self, scope, receive, send) -> None:
+        if (scope["type"] == "http" and self.fast_path is not None
+                and not self._telemetry_enabled()
+                and await self.fast_path.handle(scope, receive, send)):
+            return
+        await super().__call__(scope, receive, send)
+
+    def _telemetry_enabled(self) -> bool:
+        enabled, checked = self._telemetry_seen
+        if time.monotonic() - checked > 1.0:
+            enabled = self._native_telemetry.enabled()
+            self._telemetry_seen = (enabled, time.monotonic())
+        return enabled
 
 
 def _notify(state: ServerState, hook_name: str, **kwargs) -> None:

@@ -1,4 +1,9 @@
-"""Dependencies routes declare: the server state, the database and the calling principal."""
+"""Dependencies routes declare: the server state, the database and the calling principal.
+
+Every dependency is ``async def`` although none awaits: FastAPI runs a plain ``def``
+dependency in the worker thread pool, one thread hand-off per dependency per request,
+which cost more than the lookups themselves.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +19,17 @@ from conveyor_runner.store.db import Database
 from conveyor_runner.store.events import acting_user
 
 
-def get_state(request: Request) -> ServerState:
+async def get_state(request: Request) -> ServerState:
     """The process's ServerState."""
     return request.app.state.conveyor
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     """The database; routes open their own transaction with ``db.transaction()``."""
     return request.app.state.conveyor.db
 
 
-def get_storage(request: Request) -> StorageDriver:
+async def get_storage(request: Request) -> StorageDriver:
     """The storage driver holding item binaries."""
     return request.app.state.conveyor.storage
 
@@ -45,9 +50,22 @@ async def get_principal(request: Request) -> Principal:
     return principal
 
 
-def api_base(request: Request) -> str:
+async def api_base(request: Request) -> str:
     """The API base URL as the caller addressed it (used in ``url`` fields)."""
-    return str(request.base_url).rstrip("/") + "/api/v1"
+    scope = request.scope
+    # Starlette builds (and parses) a URL object for ``base_url``; the answer depends on
+    # these parts of the request alone, and a server sees few distinct combinations.
+    key = (scope.get("scheme"), scope.get("server"), request.headers.get("host"),
+           scope.get("app_root_path", scope.get("root_path", "")))
+    base = _BASES.get(key)
+    if base is None:
+        if len(_BASES) >= 256:
+            _BASES.clear()
+        base = _BASES[key] = str(request.base_url).rstrip("/") + "/api/v1"
+    return base
+
+
+_BASES: dict[tuple, str] = {}
 
 
 StateDep = Annotated[ServerState, Depends(get_state)]

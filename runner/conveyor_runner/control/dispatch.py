@@ -27,19 +27,24 @@ class Dispatcher:
         queue: the transport executions travel on.
         sweep_seconds: how often unconfirmed executions are looked for.
         grace_seconds: how old an unconfirmed execution must be before it is re-published.
+        mark_every: longest wait of a confirmed publish for others to be marked with it.
     """
 
     def __init__(self, db: Database, queue: QueueTransport, sweep_seconds: float = 5.0,
                  grace_seconds: float = 10.0,
-                 on_published: Callable[[set[str]], None] = lambda ids: None) -> None:
+                 on_published: Callable[[set[str]], None] = lambda ids: None,
+                 mark_every: float = 0.1) -> None:
         self.db, self.queue = db, queue
         #: Called with the service ids of every published batch (wakes scale-from-zero).
         self._on_published = on_published
         self._sweep_seconds, self._grace = sweep_seconds, grace_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        # Confirmed publishes are marked in the ledger in batches by the dispatcher thread:
-        # a mark lost to a crash only means a re-publish whose older message is then skipped.
+        # Confirmed publishes are marked in the ledger in batches by the dispatcher thread,
+        # at most every ``mark_every`` seconds (one small write transaction per publish cost
+        # more than the publish): a mark lost to a crash, or not written yet, only means
+        # a re-publish after the grace, whose older message is then skipped.
+        self._mark_every = mark_every
         self._confirmed: list[str] = []
         self._confirmed_lock = threading.Lock()
         self._confirmed_ready = threading.Event()
@@ -110,7 +115,8 @@ class Dispatcher:
     def _loop(self) -> None:
         next_sweep = time.monotonic() + self._sweep_seconds
         while not self._stop.is_set():
-            self._confirmed_ready.wait(max(0.0, next_sweep - time.monotonic()))
+            if self._confirmed_ready.wait(max(0.0, next_sweep - time.monotonic())):
+                self._stop.wait(self._mark_every)  # let more publishes join this mark
             self._confirmed_ready.clear()
             try:
                 self.flush_confirmed()

@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 
 from conveyor_runner.control.execution_inputs import check_inputs
 from conveyor_runner.control.package_spec import find_function
-from conveyor_runner.errors import ConflictError, InvalidInputError
+from conveyor_runner.errors import ConflictError, InvalidInputError, NotFoundError
 from conveyor_runner.ids import new_id, now_iso, parse_iso
-from conveyor_runner.store import executions, packages
+from conveyor_runner.store import executions, packages, services
 from conveyor_runner.store.executions import status_entry
+from conveyor_runner.store.ledger_rows import LedgerRow
+from conveyor_runner.store.services import ExecutionTarget
 from conveyor_runner.store.tables import ExecutionRow, ServiceRow
 
 TERMINAL = frozenset({"success", "failed", "terminated", "aborted", "canceled", "system-failure"})
@@ -35,7 +37,7 @@ def normalize_status(status: object) -> str:
 
 def create(session: Session, user_id: str, creator: str, service: ServiceRow,
            function_name: str, values: object, extra: dict | None = None, *,
-           trusted: dict | None = None) -> ExecutionRow:
+           trusted: dict | None = None) -> LedgerRow:
     """Validate and write a new execution record (status ``created``, not yet published).
 
     ``trusted`` inputs (name -> value) are added as they are, without checks: a trigger
@@ -43,27 +45,63 @@ def create(session: Session, user_id: str, creator: str, service: ServiceRow,
 
     Raises:
         InvalidInputError: unknown function or bad inputs, named; nothing is written.
+        NotFoundError: the package (or its revision) is not visible to ``user_id``.
     """
-    modules = packages.revision(session, service.package_id, service.package_revision).doc.get(
-        "modules", [])
-    function = find_function(modules, service.module_name, function_name)
+    modules = packages.revision_modules(session, service.package_id, service.package_revision)
+    function = _function(service.name, modules, service.module_name, function_name)
+    inputs = _inputs(session, user_id, function, values, trusted)
+    package = packages.visible_package(session, service.package_id, user_id)
+    return _write(session, ExecutionTarget.of(service, package.name, modules), creator,
+                  function_name, inputs, extra)
+
+
+def create_visible(session: Session, user_id: str, creator: str, service_id: str,
+                   function_name: str, values: object) -> LedgerRow:
+    """``create`` for a caller who must see the service (the API): one query reads the
+    service, its package and its modules, with the same checks in the same order.
+
+    Raises:
+        NotFoundError: the service, its package or its revision is not visible.
+        InvalidInputError: unknown function or bad inputs, named; nothing is written.
+    """
+    target = services.visible_target(session, service_id, user_id)
+    if target.modules is None:
+        raise NotFoundError(f"packageRevision: package {target.package_id} has no version "
+                            f"{target.package_revision!r}")
+    function = _function(target.service_name, target.modules, target.module_name,
+                         function_name)
+    inputs = _inputs(session, user_id, function, values, None)
+    if target.package_name is None:
+        raise NotFoundError(f"package {target.package_id} not found")
+    return _write(session, target, creator, function_name, inputs, None)
+
+
+def _function(service_name: str, modules: list[dict], module_name: str,
+              function_name: str) -> dict:
+    function = find_function(modules, module_name, function_name)
     if function is None:
         raise InvalidInputError(
-            f"functionName: service {service.name} has no function {function_name!r}",
+            f"functionName: service {service_name} has no function {function_name!r}",
             "functionName")
+    return function
+
+
+def _inputs(session: Session, user_id: str, function: dict, values: object,
+            trusted: dict | None) -> dict:
     declared = [io for io in function.get("input", []) if io["name"] not in (trusted or {})]
-    inputs = {**check_inputs(session, user_id, declared, values), **(trusted or {})}
-    package = packages.visible_package(session, service.package_id, user_id)
-    doc = {"packageId": package.id, "packageName": package.name,
-           "packageRevision": service.package_revision, "serviceName": service.name,
-           "serviceVersion": str(service.revision), **(extra or {})}
-    row = executions.create(
-        session, project_id=service.project_id, service_id=service.id,
-        function_name=function_name, max_attempts=int(service.doc.get("maxAttempts", 3)),
+    return {**check_inputs(session, user_id, declared, values), **(trusted or {})}
+
+
+def _write(session: Session, target: ExecutionTarget, creator: str, function_name: str,
+           inputs: dict, extra: dict | None) -> LedgerRow:
+    doc = {"packageId": target.package_id, "packageName": target.package_name,
+           "packageRevision": target.package_revision, "serviceName": target.service_name,
+           "serviceVersion": str(target.revision), **(extra or {})}
+    return executions.create(
+        session, project_id=target.project_id, service_id=target.service_id,
+        function_name=function_name, max_attempts=int(target.doc.get("maxAttempts", 3)),
         creator=creator, input=inputs, output=None, doc=doc,
     )
-    session.flush()
-    return row
 
 
 def claim(row: ExecutionRow, service: ServiceRow, replica_id: str,

@@ -4,6 +4,10 @@ Replicas of the embedded default cannot open the queue file themselves; they con
 the control plane. Each remote consumer is a real ``Consumer`` held here with its unsettled
 deliveries; one that stops calling for ``idle_seconds`` (its replica died) is closed, which
 returns its deliveries to the queue, exactly as a dead AMQP connection would.
+
+A consumer belongs to the principal that opened it (``owner``): the API authorizes the
+queue when a consumer opens, as an AMQP broker does at ``basic.consume``, and later calls
+need the same owner; ``authorized_at`` lets it re-check now and then.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ class _Remote:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: Receives in progress: a consumer waiting for messages is alive, not silent.
     receiving: int = 0
+    #: The user id that opened it, and when its access to the queue was last checked.
+    owner: str | None = None
+    authorized_at: float = field(default_factory=time.monotonic)
 
 
 class QueueGateway:
@@ -51,11 +58,11 @@ class QueueGateway:
                                         daemon=True)
         self._reaper.start()
 
-    def open(self, queue: str, prefetch: int) -> str:
-        """Start a consumer on ``queue``; returns its id."""
+    def open(self, queue: str, prefetch: int, owner: str | None = None) -> str:
+        """Start a consumer on ``queue`` for ``owner`` (a user id); returns its id."""
         _check_prefetch(prefetch)
         self.transport.declare(queue)
-        remote = _Remote(queue, self.transport.consume(queue, prefetch=prefetch))
+        remote = _Remote(queue, self.transport.consume(queue, prefetch=prefetch), owner=owner)
         consumer_id = new_id()
         with self._lock:
             self._remotes[consumer_id] = remote
@@ -64,6 +71,18 @@ class QueueGateway:
     def queue_of(self, consumer_id: str) -> str:
         """The queue a consumer reads. ``NotFoundError`` if it is closed or unknown."""
         return self._get(consumer_id).queue
+
+    def authorization_age(self, consumer_id: str, queue: str, owner: str) -> float:
+        """Seconds since the consumer's access was checked, if it reads ``queue`` and
+        belongs to ``owner``; else ``NotFoundError`` (another user's consumer is unknown)."""
+        remote = self._get(consumer_id)
+        if remote.queue != queue or remote.owner != owner:
+            raise NotFoundError(f"consumer {consumer_id} not found")
+        return time.monotonic() - remote.authorized_at
+
+    def authorized(self, consumer_id: str) -> None:
+        """Record that the consumer's access was checked just now."""
+        self._get(consumer_id).authorized_at = time.monotonic()
 
     def receive(self, consumer_id: str, *, timeout: float, limit: int, ack: list[str],
                 nack: list[str], dead: list[dict]) -> list[dict]:

@@ -12,8 +12,10 @@ entries sent one by one would mean -- except that a bad entry never fails the ot
   ``conflict``, a finished execution ``already <status>``, and a repeat of a result already
   stored (a retry after a lost reply) ``stored: true`` (see ``ledger.record_result``).
 
-Order inside one report batch: log lines first, then progress, then results -- so the
-``[Done]`` line an agent sends with a result is stored no later than the result.
+Order inside one report batch: log lines first, then progress, then results, all in one
+transaction -- so the ``[Done]`` line an agent sends with a result is stored no later than
+the result. The decisions are made on the loaded rows first and every write comes last,
+so the transaction holds SQLite's write lock only for the writes themselves.
 """
 
 from __future__ import annotations
@@ -24,18 +26,22 @@ from sqlalchemy.orm import Session
 
 from conveyor_runner.control import executions as ledger
 from conveyor_runner.control.janitor import owner_running
-from conveyor_runner.ids import now_iso
 from conveyor_runner.errors import ConflictError, InvalidInputError, NotFoundError
-from conveyor_runner.store import executions, services
+from conveyor_runner.ids import now_iso
+from conveyor_runner.store import executions, ledger_rows, services
+from conveyor_runner.store.ledger_rows import LedgerRow
 from conveyor_runner.store.tables import ExecutionRow, ServiceRow
 
 NOT_FOUND = "not found"
 
 
-def claim_one(session: Session, row: ExecutionRow, service: ServiceRow | None,
+def claim_one(session: Session, row: ExecutionRow | LedgerRow, service: ServiceRow | None,
               replica_id: str, dispatch_id: str | None, token: str | None) -> tuple[str, str]:
     """The ledger's claim, plus: the execution of a deleted service is canceled, skipped;
-    a running execution whose replica is alive and still runs it is a duplicate delivery."""
+    a running execution whose replica is alive and still runs it is a duplicate delivery.
+
+    ``service`` is the service's row or its ``services.settings`` (the claim reads ``doc``).
+    """
     if service is None:
         reason = "the service was deleted"
         if row.status not in ledger.TERMINAL:
@@ -54,7 +60,7 @@ class ClaimAnswer:
     execution_id: str
     action: str
     reason: str
-    row: ExecutionRow | None = None
+    row: LedgerRow | None = None
 
 
 def claim_batch(session: Session, service_id: str, user_id: str, replica_id: str,
@@ -64,9 +70,9 @@ def claim_batch(session: Session, service_id: str, user_id: str, replica_id: str
     An execution named twice in one batch is claimed once; the repeats are skipped (two
     deliveries of one message in hand at once: one of them is a duplicate).
     """
-    rows = executions.visible_of_service(session, service_id,
-                                         [c["executionId"] for c in claims], user_id)
-    service = services.get(session, service_id) if rows else None
+    rows = ledger_rows.visible_of_service(session, service_id,
+                                                [c["executionId"] for c in claims], user_id)
+    service = services.settings(session, service_id) if rows else None
     answers, seen = [], set()
     for entry in claims:
         execution_id = entry["executionId"]
@@ -81,6 +87,7 @@ def claim_batch(session: Session, service_id: str, user_id: str, replica_id: str
                                        entry.get("claimToken"))
             answers.append(ClaimAnswer(execution_id, action, reason, row))
         seen.add(execution_id)
+    ledger_rows.save(session, rows.values())
     return answers
 
 
@@ -99,21 +106,24 @@ def report_batch(session: Session, service_id: str, user_id: str, replica_id: st
     """Store log lines, then progress reports, then results (entries already validated)."""
     ids = [e["executionId"] for e in (*progress, *results)]
     ids += [line["executionId"] for line in logs if line.get("executionId")]
-    rows = executions.visible_of_service(session, service_id, ids, user_id)
+    rows = ledger_rows.visible_of_service(session, service_id, ids, user_id)
     outcome = ReportOutcome()
-    _store_logs(session, service_id, user_id, replica_id, logs, rows, outcome)
+    lines = _visible_lines(session, service_id, user_id, logs, rows, outcome)
     for entry in progress:
         outcome.progress.append(_progress(rows.get(entry["executionId"]), entry, replica_id,
                                           outcome))
     for entry in results:
         outcome.results.append(_result(rows.get(entry["executionId"]), entry, replica_id,
                                        outcome))
+    executions.add_log_lines(session, service_id, replica_id, lines)
+    ledger_rows.save(session, rows.values())
     return outcome
 
 
-def _store_logs(session: Session, service_id: str, user_id: str, replica_id: str,
-                lines: list[dict], rows: dict[str, ExecutionRow], outcome: ReportOutcome) -> None:
-    """Lines of unknown executions are dropped; replica lines need the service visible."""
+def _visible_lines(session: Session, service_id: str, user_id: str, lines: list[dict],
+                   rows: dict[str, LedgerRow], outcome: ReportOutcome) -> list[tuple]:
+    """The lines to store: those of unknown executions are dropped; replica lines need the
+    service visible."""
     replica_lines_visible = True
     if any(not line.get("executionId") for line in lines):
         try:
@@ -125,11 +135,11 @@ def _store_logs(session: Session, service_id: str, user_id: str, replica_id: str
         execution_id = line.get("executionId") or None
         if (execution_id in rows) if execution_id else replica_lines_visible:
             kept.append((execution_id, line))
-    executions.add_log_lines(session, service_id, replica_id, kept)
     outcome.logs = {"received": len(kept), "dropped": len(lines) - len(kept)}
+    return kept
 
 
-def _progress(row: ExecutionRow | None, entry: dict, replica_id: str,
+def _progress(row: LedgerRow | None, entry: dict, replica_id: str,
               outcome: ReportOutcome) -> dict:
     answer = {"executionId": entry["executionId"], "applied": False, "reason": NOT_FOUND}
     if row is None:
@@ -147,7 +157,7 @@ def _progress(row: ExecutionRow | None, entry: dict, replica_id: str,
     return {**answer, "applied": True, "reason": "applied"}
 
 
-def _result(row: ExecutionRow | None, entry: dict, replica_id: str,
+def _result(row: LedgerRow | None, entry: dict, replica_id: str,
             outcome: ReportOutcome) -> dict:
     answer = {"executionId": entry["executionId"], "stored": False, "reason": NOT_FOUND}
     if row is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 VERSION = 1
 
@@ -31,7 +31,9 @@ class ExecutionMessage:
 
     def encode(self) -> bytes:
         """UTF-8 JSON with a version number."""
-        return json.dumps({"v": VERSION, **asdict(self)}, separators=(",", ":")).encode()
+        return json.dumps({"v": VERSION, "execution_id": self.execution_id,
+                           "service_id": self.service_id, "function_name": self.function_name,
+                           "dispatch_id": self.dispatch_id}, separators=(",", ":")).encode()
 
     @classmethod
     def decode(cls, body: bytes) -> ExecutionMessage:

@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from conveyor_runner.errors import ConfigurationError
 from conveyor_runner.store import events
 from conveyor_runner.store.dql_sql import install_sqlite_functions
+from conveyor_runner.store.write_gate import WriteGate
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: How long a SQLite writer waits for the write lock before "database is locked".
+SQLITE_BUSY_SECONDS = 30
 
 
 class Database:
@@ -88,9 +91,13 @@ class Database:
 
 def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        # The engine's threads queue for the write lock at a WriteGate (store.write_gate)
+        # instead of sleeping in SQLite's busy handler; other processes still use that.
+        gate = WriteGate(timeout=SQLITE_BUSY_SECONDS)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20,
-            max_overflow=20,
+            url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS,
+                               "factory": gate.connection_factory()},
+            pool_size=20, max_overflow=20,
         )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
@@ -110,6 +117,6 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.close()
     install_sqlite_functions(dbapi_connection)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from conveyor_runner.errors import NotFoundError
 from conveyor_runner.ids import new_id, now_iso
+from conveyor_runner.store.ledger_rows import LedgerRow
 from conveyor_runner.store.query import FieldMap
 from conveyor_runner.store.tables import ExecutionLogRow, ExecutionRow, MemberRow
 
@@ -50,16 +51,20 @@ def status_entry(status: str, **fields) -> dict:
     return entry
 
 
-def create(session: Session, **fields) -> ExecutionRow:
-    """Insert an execution in status ``created`` with its first status entry."""
+def create(session: Session, **fields) -> LedgerRow:
+    """Insert an execution in status ``created`` with its first status entry.
+
+    One Core ``INSERT`` in the session's transaction, without the ORM unit of work (an
+    execution is no event source, see ``store.events``); the answer is the row as written,
+    a ``LedgerRow`` in no session (a caller that changes it later loads it again).
+    """
     stamp = now_iso()
-    row = ExecutionRow(
-        id=new_id(), status="created", attempts=0, to_terminate=False, published=False,
-        dispatch_id=new_id(), created_at=stamp, updated_at=stamp,
-        status_log=[status_entry("created")], **fields,
-    )
-    session.add(row)
-    return row
+    values = {"id": new_id(), "status": "created", "attempts": 0, "to_terminate": False,
+              "published": False, "dispatch_id": new_id(), "replica_id": None,
+              "started_at": None, "created_at": stamp, "updated_at": stamp, "duration": None,
+              "error": None, "status_log": [status_entry("created")], **fields}
+    session.execute(insert(ExecutionRow.__table__), values)
+    return LedgerRow.of(values)
 
 
 def append_status(row: ExecutionRow, entry: dict) -> None:
@@ -72,8 +77,14 @@ def append_status(row: ExecutionRow, entry: dict) -> None:
 def mark_published(session: Session, execution_ids: list[str]) -> None:
     """Record that the queue confirmed these executions' messages."""
     if execution_ids:
-        session.execute(update(ExecutionRow).where(ExecutionRow.id.in_(execution_ids))
-                        .values(published=True))
+        session.execute(_MARK_PUBLISHED, {"ids": execution_ids})
+
+
+#: Built once, and Core: the ORM's bulk update would also look for the rows in the
+#: session to synchronise them, and this session has none.
+_MARK_PUBLISHED = (update(ExecutionRow.__table__)
+                   .where(ExecutionRow.__table__.c.id.in_(bindparam("ids", expanding=True)))
+                   .values(published=True))
 
 
 def unpublished(session: Session, older_than: str, limit: int = 500) -> list[ExecutionRow]:
@@ -108,12 +119,12 @@ def add_log_lines(session: Session, service_id: str, replica_id: str | None,
     """Append ``(execution id or None, line)`` pairs, in order, in one bulk insert.
 
     Log lines are write-only rows (no events, nothing reads them back in the transaction),
-    so they skip the ORM unit of work: one executemany, ids ascending in list order.
+    so they skip the ORM: one Core executemany, ids ascending in list order.
     """
     if not lines:
         return
     stamp = now_iso()
-    session.execute(insert(ExecutionLogRow), [
+    session.execute(insert(ExecutionLogRow.__table__), [
         {"execution_id": execution_id, "service_id": service_id, "replica_id": replica_id,
          "timestamp": str(line.get("timestamp") or stamp)[:24],
          "level": str(line.get("level") or "INFO")[:16],
@@ -157,26 +168,6 @@ def load(session: Session, service_id: str) -> tuple[int, int]:
             ExecutionRow.status.in_(("created", "in-progress")))
         .group_by(ExecutionRow.status)).all())
     return counts.get("created", 0), counts.get("in-progress", 0)
-
-
-def visible_of_service(session: Session, service_id: str, execution_ids: list[str],
-                       user_id: str) -> dict[str, ExecutionRow]:
-    """The service's executions among ``execution_ids`` that the user may see, by id.
-
-    One query for a whole batch, by primary key (see ``by_ids``); ids of other services,
-    unknown ids and executions outside the user's projects are absent from the answer.
-    The rows are locked for the transaction where the database can (PostgreSQL; in id
-    order, so two batches never deadlock): two overlapping batches -- a retry and the
-    request it repeats -- apply one after the other, never interleaved.
-    """
-    if not execution_ids:
-        return {}
-    rows = session.scalars(
-        select(ExecutionRow)
-        .join(MemberRow, MemberRow.project_id == ExecutionRow.project_id)
-        .where(MemberRow.user_id == user_id, ExecutionRow.id.in_(set(execution_ids)))
-        .order_by(ExecutionRow.id).with_for_update(of=ExecutionRow))
-    return {row.id: row for row in rows if row.service_id == service_id}
 
 
 def in_progress(session: Session, limit: int = 1000) -> list[ExecutionRow]:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import json
+from functools import lru_cache
+
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from conveyor_runner.errors import ConflictError, NotFoundError
 from conveyor_runner.ids import new_id, now_iso
 from conveyor_runner.store.query import FieldMap
 from conveyor_runner.store.tables import MemberRow, PackageRevisionRow, PackageRow, ServiceRow
+
+#: A revision's stored JSON as text, to select for ``modules_of`` (one labelled object:
+#: SQLAlchemy's statement cache finds result columns by it).
+REVISION_TEXT = cast(PackageRevisionRow.__table__.c.doc, Text).label("revision_text")
 
 PACKAGE_FIELDS = FieldMap(
     columns={
@@ -78,6 +85,28 @@ def revision(session: Session, package_id: str, version: str) -> PackageRevision
     if row is None:
         raise NotFoundError(f"packageRevision: package {package_id} has no version {version!r}")
     return row
+
+
+def revision_modules(session: Session, package_id: str, version: str) -> list[dict]:
+    """The modules of one revision (shared: callers must not change them).
+
+    ``NotFoundError`` if that version was never recorded.
+    """
+    text = session.scalar(select(REVISION_TEXT).where(
+        PackageRevisionRow.package_id == package_id, PackageRevisionRow.version == version))
+    if text is None:
+        raise NotFoundError(f"packageRevision: package {package_id} has no version {version!r}")
+    return modules_of(text)
+
+
+@lru_cache(maxsize=256)
+def modules_of(text: str) -> list[dict]:
+    """The modules of a revision's stored JSON text, decoded once per distinct text.
+
+    Keyed by the text itself, not by (package, version): a PATCH naming an earlier version
+    rewrites that revision, and the new text is simply another key.
+    """
+    return json.loads(text).get("modules", [])
 
 
 def services_using(session: Session, package_id: str) -> list[str]:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from conveyor_runner.api.bodies import read_body
 from conveyor_runner.api.deps import BaseUrlDep, DbDep, PrincipalDep, StateDep
 from conveyor_runner.api.render import command_json, execution_json
+from conveyor_runner.api.responses import json_response
 from conveyor_runner.control import batches
 from conveyor_runner.control import executions as ledger
 from conveyor_runner.errors import InvalidInputError
-from conveyor_runner.store import executions, services
+from conveyor_runner.store import executions
 
 router = APIRouter(tags=["executions"])
 MAX_WAIT = 60.0
@@ -31,7 +32,7 @@ async def rerun_batch(request: Request, principal: PrincipalDep, state: StateDep
 
 @router.post("/executions/{service_id}")
 async def create_execution(service_id: str, request: Request, principal: PrincipalDep,
-                           state: StateDep, base: BaseUrlDep) -> dict:
+                           state: StateDep, base: BaseUrlDep) -> Response:
     """Record an execution, then publish it; or start a batch (answers a Command)."""
     body = await read_body(request)
     function_name = body.get("functionName") or "run"
@@ -40,20 +41,18 @@ async def create_execution(service_id: str, request: Request, principal: Princip
     if body.get("batch") is not None:
         command = await run_in_threadpool(batches.start_batch, state, principal, service_id,
                                           function_name, body["batch"])
-        return command_json(command, base)
+        return json_response(command_json(command, base))
     return await run_in_threadpool(_create, state, principal, service_id, function_name,
                                    body, base)
 
 
 def _create(state, principal, service_id: str, function_name: str, body: dict,
-            base: str) -> dict:
+            base: str) -> Response:
     with state.db.transaction() as session:
-        service = services.visible_service(session, service_id, principal.user_id)
-        row = ledger.create(session, principal.user_id, principal.email, service, function_name,
-                            body.get("input"))
-        result = execution_json(row, base)
+        row = ledger.create_visible(session, principal.user_id, principal.email, service_id,
+                                    function_name, body.get("input"))
     state.plane.dispatcher.publish([row])
-    return result
+    return json_response(execution_json(row, base))
 
 
 @router.get("/executions/{execution_id}")

@@ -8,12 +8,13 @@ transaction (``control.replica_batches``).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from conveyor_runner.api.bodies import read_body
 from conveyor_runner.api.deps import BaseUrlDep, PrincipalDep, StateDep
 from conveyor_runner.api.render import execution_json
+from conveyor_runner.api.responses import json_response
 from conveyor_runner.control import executions as ledger
 from conveyor_runner.control import replica_batches
 from conveyor_runner.errors import InvalidInputError
@@ -107,7 +108,7 @@ async def service_logs(service_id: str, request: Request, principal: PrincipalDe
 
 @router.post("/services/{service_id}/claims")
 async def claim_batch(service_id: str, request: Request, principal: PrincipalDep,
-                      state: StateDep, base: BaseUrlDep) -> dict:
+                      state: StateDep, base: BaseUrlDep) -> Response:
     """Claim many deliveries at once: ``{replicaId, claims: [{executionId, dispatchId,
     claimToken}]}`` -> ``{claims: [{executionId, action, reason, execution}]}`` (in order;
     ``execution`` is null for an execution that is not found)."""
@@ -120,21 +121,22 @@ async def claim_batch(service_id: str, request: Request, principal: PrincipalDep
 
 
 def _claim_batch(state, principal, service_id: str, replica_id: str, claims: list[dict],
-                 base: str) -> dict:
+                 base: str) -> Response:
     with state.db.transaction() as session:
         answers = replica_batches.claim_batch(session, service_id, principal.user_id,
                                               replica_id, claims)
-        reply = [{"executionId": a.execution_id, "action": a.action, "reason": a.reason,
-                  "execution": execution_json(a.row, base) if a.row is not None else None}
-                 for a in answers]
+    # Rendered after the commit: the rows keep their values, and the write lock is free.
+    reply = [{"executionId": a.execution_id, "action": a.action, "reason": a.reason,
+              "execution": execution_json(a.row, base) if a.row is not None else None}
+             for a in answers]
     if any(a.row is not None and a.row.status in ledger.TERMINAL for a in answers):
         state.plane.waiters.notify()
-    return {"claims": reply}
+    return json_response({"claims": reply})
 
 
 @router.post("/services/{service_id}/results")
 async def report_batch(service_id: str, request: Request, principal: PrincipalDep,
-                       state: StateDep) -> dict:
+                       state: StateDep) -> Response:
     """Store log lines, progress reports and terminal results of many executions at once.
 
     Body ``{replicaId, logs: [{executionId|null, timestamp, level, message}], progress:
@@ -158,14 +160,15 @@ async def report_batch(service_id: str, request: Request, principal: PrincipalDe
 
 
 def _report_batch(state, principal, service_id: str, replica_id: str, logs: list[dict],
-                  progress: list[dict], results: list[dict]) -> dict:
+                  progress: list[dict], results: list[dict]) -> Response:
     with state.db.transaction() as session:
         outcome = replica_batches.report_batch(session, service_id, principal.user_id,
                                                replica_id, logs=logs, progress=progress,
                                                results=results)
     if outcome.finished:
         state.plane.waiters.notify()
-    return {"results": outcome.results, "progress": outcome.progress, "logs": outcome.logs}
+    return json_response({"results": outcome.results, "progress": outcome.progress,
+                          "logs": outcome.logs})
 
 
 def _replica_id(body: dict) -> str:
