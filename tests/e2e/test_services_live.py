@@ -1,0 +1,148 @@
+"""Services with real replicas (local backend) on a live server: triggers on deleted
+items, the autoscaler, rolling updates, and a control plane refusing a bad broker URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+MAIN = '''
+import time
+
+import conveyor as dl
+
+
+class ServiceRunner(dl.BaseServiceRunner):
+    def __init__(self, tag="v1"):
+        self.tag = tag
+
+    def gone(self, item):
+        return {"filename": item.filename, "id": item.id}
+
+    def work(self, seconds=0.0):
+        time.sleep(seconds)
+        return self.tag
+'''
+
+MODULES = [{"name": "default_module", "entryPoint": "main.py", "className": "ServiceRunner",
+            "initInputs": [{"name": "tag", "type": "String"}],
+            "functions": [{"name": "gone", "input": [{"name": "item", "type": "Item"}]},
+                          {"name": "work", "input": [{"name": "seconds", "type": "Float"}]}]}]
+
+
+@pytest.fixture
+def dl(sqlite_server):
+    import conveyor
+
+    conveyor.setenv(sqlite_server.url)
+    conveyor.login_token(sqlite_server.token)
+    conveyor.verbose.disable_progress_bar = True
+    return conveyor
+
+
+@pytest.fixture
+def project(dl):
+    project = dl.projects.create(project_name=f"live-{time.time_ns()}")
+    yield project
+    for service in project.services.list().all():
+        service.delete()
+
+
+def _package(project, tmp_path, source: str = MAIN):
+    folder = tmp_path / f"pkg-{time.time_ns()}"
+    folder.mkdir()
+    (folder / "main.py").write_text(source)
+    (folder / "package.json").write_text(json.dumps({"name": "live", "modules": MODULES}))
+    return project.packages.push(package_name="live", src_path=str(folder))
+
+
+def _until(predicate, what: str, timeout: float = 90):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.3)
+
+
+def _ready(service) -> int:
+    return sum(1 for r in service.status()["replicas"] if r.get("reported") == "ready")
+
+
+def test_a_deleted_item_trigger_gets_the_item_as_it_was(dl, project, tmp_path):
+    package = _package(project, tmp_path)
+    service = package.deploy(service_name="live", init_input={"tag": "v1"})
+    service.triggers.create(name="on-delete", function_name="gone",
+                            resource=dl.TriggerResource.ITEM,
+                            actions=[dl.TriggerAction.DELETED])
+    dataset = project.datasets.create(dataset_name="d")
+    source = tmp_path / "doomed.txt"
+    source.write_text("bye")
+    item = dataset.items.upload(local_path=str(source), remote_path="/old")
+    item.delete()
+    filters = dl.Filters(resource=dl.FiltersResource.EXECUTION, field="serviceId",
+                         values=service.id)
+    execution = _until(lambda: next(iter(dl.executions.list(filters=filters).all()), None),
+                       "the trigger's execution")
+    finished = execution.wait()
+    assert finished.latest_status["status"] == "success", finished.latest_status
+    assert finished.output == {"filename": "/old/doomed.txt", "id": item.id}
+
+
+def test_autoscaler_scales_out_in_and_to_zero(dl, project, tmp_path):
+    package = _package(project, tmp_path)
+    scaler = {"type": "rabbitmq", "minReplicas": 0, "maxReplicas": 3, "queueLength": 4,
+              "cooldownPeriod": 3, "pollingInterval": 1}
+    service = package.deploy(service_name="live", init_input={"tag": "v1"},
+                             runtime={"autoscaler": scaler, "concurrency": 1})
+    time.sleep(2)
+    assert _ready(service) == 0, "minReplicas 0 starts at zero"
+    with ThreadPoolExecutor(6) as pool:
+        executions = list(pool.map(lambda _: service.execute(
+            function_name="work", execution_input={"seconds": 1.0}), range(12)))
+    _until(lambda: _ready(service) == 3, "three replicas for twelve queued executions")
+    for execution in executions:
+        assert execution.wait().latest_status["status"] == "success"
+    _until(lambda: len(service.status()["replicas"]) == 0, "scale to zero after the cooldown",
+           timeout=120)
+    decisions = service.status()["scaling"]
+    assert decisions[0]["from"] == 0 and decisions[0]["to"] >= 1
+    assert any(d["to"] == 0 for d in decisions) and all(d["reason"] for d in decisions)
+    assert service.execute(function_name="work", execution_input={"seconds": 0.0},
+                           sync=True, stream_logs=False) == "v1"
+
+
+def test_update_rolls_replicas_without_losing_or_doubling(dl, project, tmp_path):
+    package = _package(project, tmp_path)
+    service = package.deploy(service_name="live", init_input={"tag": "v1"},
+                             runtime={"numReplicas": 1, "concurrency": 4}, drain_time=60)
+    _until(lambda: _ready(service) == 1, "the first replica")
+    with ThreadPoolExecutor(4) as pool:
+        before = list(pool.map(lambda _: service.execute(
+            function_name="work", execution_input={"seconds": 0.5}), range(16)))
+    service.init_input = {"tag": "v2"}
+    service = service.update()
+    after = [service.execute(function_name="work", execution_input={"seconds": 0.0})
+             for _ in range(4)]
+    results = [e.wait() for e in before + after]
+    assert all(r.latest_status["status"] == "success" for r in results)
+    assert all([s["status"] for s in r.status_log].count("success") == 1 for r in results)
+    assert {r.output for r in results[-4:]} == {"v2"}
+
+
+def test_a_bad_broker_url_fails_at_start_naming_it_without_the_password(tmp_path):
+    env = {**os.environ, "CONVEYOR_HOME": str(tmp_path),
+           "CONVEYOR_QUEUE_URL": "amqp://guest:s3cret@127.0.0.1:1/%2F"}
+    result = subprocess.run([sys.executable, "-m", "conveyor_runner", "up", "--port", "1"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "127.0.0.1:1" in result.stderr and "s3cret" not in result.stderr
+    assert "CONVEYOR_QUEUE_URL" in result.stderr
