@@ -50,7 +50,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(database_url: str | None = None, env: dict | None = None) -> Iterator[BenchServer]:
+def running_server(database_url: str | None = None,
+                   env: dict | None = None) -> Iterator[BenchServer]:
     """``conveyor up`` on a fresh data dir and port; yields once it answers."""
     home = Path(tempfile.mkdtemp(prefix="conveyor-bench-"))
     port = free_port()

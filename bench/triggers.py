@@ -189,6 +189,7 @@ def main() -> None:
     columns = {"sqlite": run(None, args.uploads, args.latency)}
     try:
         import psycopg
+
         from conveyor_runner.testing.databases import temporary_postgres_database
 
         psycopg.connect(POSTGRES, connect_timeout=2).close()

@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 import pytest
+
 from conveyor import ApiClient
 from conveyor_plugins.codebase_item.fetcher import ItemCodebaseFetcher
 from conveyor_runner.codebase import CodebaseError

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+
 from conveyor_plugins.embedded.http_transport import EmbeddedHttpTransport
 from conveyor_plugins.embedded.transport import EmbeddedTransport
 from conveyor_runner.errors import ConfigurationError

@@ -11,6 +11,7 @@ import sys
 import textwrap
 
 import pytest
+
 from conveyor_plugins.embedded.transport import EmbeddedTransport
 from conveyor_runner.errors import ConfigurationError
 from conveyor_runner.plugin.manager import build_registries, get_plugin_manager

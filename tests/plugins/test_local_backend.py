@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+
 from conveyor_plugins.local.backend import LocalComputeBackend
 from conveyor_plugins.local.pidfile import read_pids, write_pids
 from conveyor_plugins.local.process import pid_alive

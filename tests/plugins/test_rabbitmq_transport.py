@@ -18,6 +18,7 @@ import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
 from conveyor_plugins.rabbitmq.transport import RabbitmqTransport
 from conveyor_runner.errors import ConfigurationError
 from conveyor_runner.plugin.manager import build_registries, get_plugin_manager

@@ -13,7 +13,6 @@ from conveyor_runner.server import ServerThread, prepare
 from conveyor_runner.settings import Settings
 from conveyor_runner.testing.clock import FakeClock
 from conveyor_runner.testing.services import free_port
-
 from tests.runner.api.conftest import Api
 
 

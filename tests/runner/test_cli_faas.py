@@ -12,8 +12,9 @@ import json
 import secrets
 from pathlib import Path
 
-import conveyor as dl
 import pytest
+
+import conveyor as dl
 from conveyor_runner.cli import main
 
 #: seconds a test waits for an agent-run execution (replica start + run)

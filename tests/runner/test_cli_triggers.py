@@ -10,8 +10,9 @@ import json
 import secrets
 import time
 
-import conveyor as dl
 import pytest
+
+import conveyor as dl
 from conveyor_runner.cli import main
 
 MAIN_PY = '''

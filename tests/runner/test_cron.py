@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
 from conveyor_runner.control import cron_schedule
 from conveyor_runner.errors import InvalidInputError
 from conveyor_runner.ids import to_iso
 from conveyor_runner.testing.clock import FakeClock
-
 from tests.runner.api.conftest import Api
 from tests.runner.api.triggers_support import executions_of, service
 from tests.runner.planes import planes_on

@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from sqlalchemy import select
+
 from conveyor_runner.store import annotations, datasets, items, projects, users
 from conveyor_runner.store.db import Database
 from conveyor_runner.store.events import acting_user
 from conveyor_runner.store.tables import EventRow, ItemRow
-from sqlalchemy import select
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

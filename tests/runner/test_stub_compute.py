@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from conveyor_runner.compute import DeploymentSpec
 from conveyor_runner.testing.contracts.compute import ComputeBackendContract
 from conveyor_runner.testing.stubs import StubComputeBackend

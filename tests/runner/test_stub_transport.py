@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+
 from conveyor_runner.testing.contracts.queue import QueueTransportContract, publish_many
 from conveyor_runner.testing.stubs import StubTransport
 

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import pytest
+
 from conveyor_runner.store import outbox
 from conveyor_runner.testing.clock import FakeClock
-
 from tests.runner.api.conftest import upload
 from tests.runner.api.triggers_support import event_trigger, executions_of, service
 from tests.runner.planes import planes_on

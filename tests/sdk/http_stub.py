@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+
 from conveyor.client import ApiClient
 
 

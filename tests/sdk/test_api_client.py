@@ -3,9 +3,9 @@
 import socket
 
 import pytest
+
 from conveyor import exceptions
 from conveyor.client import ApiClient
-
 from tests.sdk.http_stub import Reply, client, make_token, stub  # noqa: F401
 
 

@@ -5,10 +5,10 @@ import os
 import stat
 
 import pytest
+
 from conveyor import exceptions
 from conveyor.client import ApiClient
 from conveyor.client.tokens import token_email
-
 from tests.sdk.http_stub import Reply, client, make_token, stub  # noqa: F401
 
 

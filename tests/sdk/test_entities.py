@@ -3,10 +3,10 @@
 import copy
 import pickle
 
-import conveyor as dl
 import pytest
-from conveyor.entities.base import json_diff
 
+import conveyor as dl
+from conveyor.entities.base import json_diff
 from tests.sdk.http_stub import Reply, client, stub  # noqa: F401
 
 ITEM = {

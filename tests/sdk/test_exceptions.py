@@ -3,6 +3,7 @@
 import pickle
 
 import pytest
+
 from conveyor import exceptions as ex
 
 

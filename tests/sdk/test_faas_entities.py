@@ -4,8 +4,9 @@ The expected JSON literals were produced by dtlpy 1.126.5 for the same construct
 (checked once with a throw-away script), so both SDKs send the same bodies.
 """
 
-import conveyor as dl
 import pytest
+
+import conveyor as dl
 from conveyor import exceptions
 
 ITEM_IO = {"name": "item", "type": "Item"}
@@ -145,7 +146,8 @@ def test_runtime_json_matches_dtlpy_plus_backend():
         "concurrency": 10, "numReplicas": 1, "podType": "regular-s", "backend": "local"}
     assert dl.KubernetesRPSAutoscaler().to_json() == {
         "maxReplicas": 1, "minReplicas": 0, "rateSeconds": 30, "threshold": 10, "type": "rps"}
-    parsed = dl.KubernetesRuntime(podType="gpu-t4", numReplicas=0, gpu=True, backend="docker", runnerImage="img", autoscaler={"type": "rps", "threshold": 3})
+    parsed = dl.KubernetesRuntime(podType="gpu-t4", numReplicas=0, gpu=True, backend="docker",
+                                  runnerImage="img", autoscaler={"type": "rps", "threshold": 3})
     assert (parsed.pod_type, parsed.num_replicas, parsed.backend) == ("gpu-t4", 0, "docker")
     assert isinstance(parsed.autoscaler, dl.KubernetesRPSAutoscaler)
     assert parsed.to_json()["runnerImage"] == "img" and "gpu" not in parsed.to_json()

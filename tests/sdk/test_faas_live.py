@@ -7,8 +7,9 @@ queued (``created``) — the agent's end-to-end tests cover running them.
 import json
 import secrets
 
-import conveyor as dl
 import pytest
+
+import conveyor as dl
 from conveyor import exceptions
 from conveyor.client import ApiClient
 from conveyor.runtime import invocation

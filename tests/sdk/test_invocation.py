@@ -1,7 +1,8 @@
 """conveyor.runtime.invocation without a server: scalars, errors, injection, output."""
 
-import conveyor as dl
 import pytest
+
+import conveyor as dl
 from conveyor.annotations import Annotation, AnnotationCollection
 from conveyor.runtime import invocation
 from conveyor.runtime.invocation import InputError, OutputError

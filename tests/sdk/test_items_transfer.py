@@ -6,13 +6,13 @@ import re
 from email import policy
 from email.parser import BytesParser
 
-import conveyor as dl
 import cv2
 import numpy as np
 import pytest
+
+import conveyor as dl
 from conveyor import exceptions
 from conveyor.repositories import uploader
-
 from tests.sdk.http_stub import Reply, client, stub  # noqa: F401
 
 DS = "5f00000000000000000000d1"

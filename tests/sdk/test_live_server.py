@@ -5,11 +5,11 @@ import json
 import os
 import secrets
 
-import conveyor as dl
 import pytest
+
+import conveyor as dl
 from conveyor import exceptions
 from conveyor.client import ApiClient
-
 from tests.sdk.http_stub import make_token
 
 

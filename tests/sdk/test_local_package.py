@@ -5,8 +5,9 @@ import json
 import threading
 import zipfile
 
-import conveyor as dl
 import pytest
+
+import conveyor as dl
 from conveyor import exceptions
 from conveyor.repositories import package_local
 from conveyor.repositories.zipping import GitIgnore, md5_hex, packed_files, unzip_to, zip_folder

@@ -1,8 +1,8 @@
 """PagedEntities builds dtlpy's requests: keyset on id for items/annotations, offsets otherwise."""
 
-import conveyor as dl
 import pytest
 
+import conveyor as dl
 from tests.sdk.http_stub import Reply, client, stub  # noqa: F401
 
 DATASET_ID = "5f00000000000000000000d1"

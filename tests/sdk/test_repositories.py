@@ -4,10 +4,10 @@ import json
 import subprocess
 import sys
 
-import conveyor as dl
 import pytest
-from conveyor import exceptions
 
+import conveyor as dl
+from conveyor import exceptions
 from tests.sdk.http_stub import Reply, client, stub  # noqa: F401
 
 PID, DID = "5f00000000000000000000a1", "5f00000000000000000000d1"

@@ -2,8 +2,9 @@
 
 import threading
 
-import conveyor as dl
 import pytest
+
+import conveyor as dl
 from conveyor.runtime import ReportingProgress, termination
 
 

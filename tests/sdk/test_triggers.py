@@ -6,8 +6,9 @@ import json
 import secrets
 import time
 
-import conveyor as dl
 import pytest
+
+import conveyor as dl
 from conveyor import exceptions
 from conveyor.client import ApiClient
 

@@ -3,9 +3,9 @@
 import time
 
 import pytest
+
 from conveyor.client import tokens
 from conveyor.client.urls import api_base, normalise_root, same_server
-
 from tests.sdk.http_stub import make_token
 
 

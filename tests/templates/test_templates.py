@@ -15,8 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import conveyor as dl
 import pytest
+
+import conveyor as dl
 from conveyor_runner.cli import main
 from conveyor_runner.cli.package_templates import available
 

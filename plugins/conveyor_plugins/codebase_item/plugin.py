@@ -1,8 +1,7 @@
 """Registers the item codebase fetcher."""
 
-from conveyor_runner.plugin import hookimpl
-
 from conveyor_plugins.codebase_item.fetcher import ItemCodebaseFetcher
+from conveyor_runner.plugin import hookimpl
 
 
 @hookimpl

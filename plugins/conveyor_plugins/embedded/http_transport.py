@@ -21,11 +21,11 @@ from __future__ import annotations
 import os
 
 import requests
+
 from conveyor.client.urls import api_base, normalise_root
+from conveyor_plugins.embedded.http_consumer import ConsumerGone, GatewayConsumer
 from conveyor_runner.errors import ConfigurationError
 from conveyor_runner.queue import Consumer, DeadLetter, QueueTransport, QueueUnavailableError
-
-from conveyor_plugins.embedded.http_consumer import ConsumerGone, GatewayConsumer
 
 
 class EmbeddedHttpTransport(QueueTransport):

@@ -1,9 +1,8 @@
 """Registers the embedded queue transport."""
 
-from conveyor_runner.plugin import hookimpl
-
 from conveyor_plugins.embedded.http_transport import EmbeddedHttpTransport
 from conveyor_plugins.embedded.transport import EmbeddedTransport
+from conveyor_runner.plugin import hookimpl
 
 
 @hookimpl

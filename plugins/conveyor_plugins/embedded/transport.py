@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from itertools import count
 
-from conveyor_runner.queue import DeadLetter, QueueTransport, QueueUnavailableError
-
 from conveyor_plugins.embedded import schema
 from conveyor_plugins.embedded.consumer import EmbeddedConsumer, EmbeddedDelivery
 from conveyor_plugins.embedded.owners import Incarnation, reap_if_dead
 from conveyor_plugins.embedded.url import parse_url
 from conveyor_plugins.embedded.wakeup import Signal, signal_for
+from conveyor_runner.queue import DeadLetter, QueueTransport, QueueUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +128,8 @@ class EmbeddedTransport(QueueTransport):
             raise ValueError(f"delivery_timeout must be > 0 seconds, not {delivery_timeout!r}")
         with self._db() as db:
             db.execute("INSERT INTO queues (name, delivery_timeout) VALUES (?, ?) "
-                       "ON CONFLICT (name) DO UPDATE SET delivery_timeout = excluded.delivery_timeout",
+                       "ON CONFLICT (name) DO UPDATE "
+                       "SET delivery_timeout = excluded.delivery_timeout",
                        (queue, delivery_timeout))
 
     def publish(self, queue: str, body: bytes, *, message_id: str,

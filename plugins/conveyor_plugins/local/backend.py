@@ -26,13 +26,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conveyor_runner.compute import ComputeBackend, DeploymentSpec, ReplicaStatus
-
 from conveyor_plugins.local import logfiles
 from conveyor_plugins.local.pidfile import stop_leftovers, write_pids
 from conveyor_plugins.local.process import death_signal_supported
 from conveyor_plugins.local.replica import Replica, SupervisionPolicy
 from conveyor_plugins.local.supervisor import Supervisor
+from conveyor_runner.compute import ComputeBackend, DeploymentSpec, ReplicaStatus
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 

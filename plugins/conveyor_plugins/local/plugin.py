@@ -1,8 +1,7 @@
 """Registers the local compute backend."""
 
-from conveyor_runner.plugin import hookimpl
-
 from conveyor_plugins.local.backend import LocalComputeBackend
+from conveyor_runner.plugin import hookimpl
 
 
 @hookimpl

@@ -21,8 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from conveyor_runner.compute import ReplicaStatus
-
 from conveyor_plugins.local.logfiles import append_note
 from conveyor_plugins.local.process import (
     exit_reason,
@@ -30,6 +28,7 @@ from conveyor_plugins.local.process import (
     signal_group,
     spawn,
 )
+from conveyor_runner.compute import ReplicaStatus
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,10 @@ from typing import Any
 
 import pika
 import pika.exceptions
-from conveyor_runner.queue import QueueUnavailableError
 from pika.adapters.blocking_connection import BlockingChannel
 
 from conveyor_plugins.rabbitmq.errors import translate_errors
+from conveyor_runner.queue import QueueUnavailableError
 
 log = logging.getLogger(__name__)
 

@@ -29,11 +29,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from conveyor_runner.queue import Consumer, Delivery, QueueUnavailableError
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 
 from conveyor_plugins.rabbitmq import topology
 from conveyor_plugins.rabbitmq.connection import STALE, Link
+from conveyor_runner.queue import Consumer, Delivery, QueueUnavailableError
 
 if TYPE_CHECKING:
     from conveyor_plugins.rabbitmq.transport import RabbitmqTransport

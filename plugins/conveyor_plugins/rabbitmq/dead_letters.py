@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pika
-from conveyor_runner.queue import DeadLetter, QueueUnavailableError
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import ChannelClosedByBroker
 
 from conveyor_plugins.rabbitmq import topology
+from conveyor_runner.queue import DeadLetter, QueueUnavailableError
 
 
 def list_dead_letters(channel: BlockingChannel, queue: str) -> list[DeadLetter]:

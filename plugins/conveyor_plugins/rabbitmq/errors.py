@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pika.exceptions
+
 from conveyor_runner.errors import ConfigurationError
 from conveyor_runner.queue import QueueUnavailableError
 

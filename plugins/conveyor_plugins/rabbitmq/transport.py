@@ -9,8 +9,6 @@ import time
 from datetime import datetime, timezone
 
 import pika
-from conveyor_runner.errors import ConfigurationError
-from conveyor_runner.queue import DeadLetter, QueueTransport, QueueUnavailableError
 from pika.exceptions import AMQPChannelError, UnroutableError
 
 from conveyor_plugins.rabbitmq import dead_letters, topology
@@ -18,6 +16,8 @@ from conveyor_plugins.rabbitmq.connection import Link
 from conveyor_plugins.rabbitmq.consumer import RabbitmqConsumer
 from conveyor_plugins.rabbitmq.errors import translate, translate_errors
 from conveyor_plugins.rabbitmq.url import parse_url
+from conveyor_runner.errors import ConfigurationError
+from conveyor_runner.queue import DeadLetter, QueueTransport, QueueUnavailableError
 
 log = logging.getLogger(__name__)
 

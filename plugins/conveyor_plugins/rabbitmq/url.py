@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pika
-from conveyor_runner.errors import ConfigurationError
 
 from conveyor_plugins.rabbitmq.errors import redact
+from conveyor_runner.errors import ConfigurationError
 
 #: Seconds ``publish`` keeps retrying through a broker outage before giving up.
 DEFAULT_PUBLISH_TIMEOUT = 30.0

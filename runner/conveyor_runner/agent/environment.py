@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conveyor.client.urls import api_base, normalise_root
-
 from conveyor_runner.agent.errors import AgentConfigurationError
 
 REQUIRED = ("CONVEYOR_URL", "CONVEYOR_TOKEN", "CONVEYOR_SERVICE_ID", "CONVEYOR_QUEUE_URL")

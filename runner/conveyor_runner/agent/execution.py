@@ -19,7 +19,6 @@ from typing import Any
 from conveyor.runtime import invocation
 from conveyor.runtime.context import Context
 from conveyor.runtime.progress import ReportingProgress
-
 from conveyor_runner.agent.errors import AgentError
 
 log = logging.getLogger("conveyor.execution")

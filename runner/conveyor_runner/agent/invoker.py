@@ -28,7 +28,6 @@ import time
 from dataclasses import dataclass, field
 
 from conveyor.runtime import termination
-
 from conveyor_runner.agent import child
 from conveyor_runner.agent.execution import Outcome, failure, perform, stopped
 from conveyor_runner.agent.logs import DONE_LINE

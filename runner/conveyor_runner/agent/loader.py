@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.runtime import invocation
-
 from conveyor_runner.agent.errors import ServiceLoadError
 from conveyor_runner.plugin.manager import Registries
 

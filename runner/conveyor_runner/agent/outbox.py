@@ -143,7 +143,8 @@ class Outbox(BatchSender):
                   lines or progress)
             self._finish(tickets, exc)
             return
-        for ticket, answer in zip(results, reply.get("results") or []):
+        # A reply shorter than the batch leaves the rest to _finish, which fails them.
+        for ticket, answer in zip(results, reply.get("results") or [], strict=False):
             ticket.finish(answer)
         self._finish(tickets, None)
 

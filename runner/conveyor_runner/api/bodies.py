@@ -22,7 +22,7 @@ async def read_body(request: Request) -> dict:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
-        return {key: value for key, value in form.items()}
+        return dict(form.items())
     raw = await request.body()
     if not raw.strip():
         return {}

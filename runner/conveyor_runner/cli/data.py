@@ -27,7 +27,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     item = _group(groups, "item", "items of a dataset")
     listing = item.add_parser("list", help="list a dataset's files")
     _dataset_arguments(listing)
-    listing.add_argument("--folder", default=None, help="only files under this remote folder (recursive)")
+    listing.add_argument("--folder", default=None,
+                         help="only files under this remote folder (recursive)")
     listing.set_defaults(handler=item_list)
     upload = item.add_parser("upload", help="upload files or folders (with a progress bar)")
     _dataset_arguments(upload)

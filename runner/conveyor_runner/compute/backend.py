@@ -105,5 +105,5 @@ class ComputeBackend(abc.ABC):
              tail: int = 200) -> list[str]:
         """The last ``tail`` lines the service's replicas (or one replica) wrote."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: most backends hold nothing
         """Release clients and background threads; replicas keep running. Idempotent."""

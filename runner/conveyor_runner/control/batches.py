@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from conveyor_runner.control import executions as ledger
-from conveyor_runner.control.background import run_command
 from conveyor_runner.control.auth import Principal
+from conveyor_runner.control.background import run_command
 from conveyor_runner.control.dql import parse_query
 from conveyor_runner.control.package_spec import find_function
 from conveyor_runner.errors import InvalidInputError

@@ -46,7 +46,8 @@ def _check_module(archive: zipfile.ZipFile, names: set[str], module: dict, where
     if cls is None:
         raise InvalidInputError(f"{where}.className: class {module['className']!r} is not "
                                 f"defined in {entry}", f"{where}.className")
-    methods = {n.name: n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    methods = {n.name: n for n in cls.body
+               if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     checked = dict(module)
     if "__init__" in methods:
         checked["initInputs"] = _check_args(methods["__init__"], module["initInputs"],
@@ -76,8 +77,12 @@ def _check_args(method: ast.FunctionDef, declared: list[dict], where: str,
                 method_name: str) -> list[dict]:
     args = method.args
     positional = args.posonlyargs + args.args
-    defaults = {a.arg for a in positional[len(positional) - len(args.defaults):]} if args.defaults else set()
-    defaults |= {a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
+    # ast keeps defaults for the last positional arguments, and one entry (None: no
+    # default) for every keyword-only argument.
+    defaults = ({a.arg for a in positional[len(positional) - len(args.defaults):]}
+                if args.defaults else set())
+    defaults |= {a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+                 if d is not None}
     declared_names = {io["name"] for io in declared}
     for arg in positional + args.kwonlyargs:
         if arg.arg in INJECTED or arg.arg in declared_names or arg.arg in defaults:
@@ -87,10 +92,10 @@ def _check_args(method: ast.FunctionDef, declared: list[dict], where: str,
             "package.json or give it a default", where)
     accepts_any = args.kwarg is not None
     parameters = {a.arg for a in positional + args.kwonlyargs}
-    for io in declared:
-        if io["name"] not in parameters and not accepts_any:
+    for declared_io in declared:
+        if declared_io["name"] not in parameters and not accepts_any:
             raise InvalidInputError(
-                f"{where}: input {io['name']!r} is declared but {method_name}() has no such "
-                "argument", where)
+                f"{where}: input {declared_io['name']!r} is declared but {method_name}() has "
+                "no such argument", where)
     return [{**io, "mandatory": io.get("mandatory", io["name"] not in defaults)}
             for io in declared]

@@ -35,7 +35,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Union
+from typing import Any
 
 from conveyor_runner.errors import InvalidInputError
 
@@ -84,7 +84,7 @@ class Or:
     children: tuple[Node, ...]
 
 
-Node = Union[And, Or, Compare]
+Node = And | Or | Compare
 
 
 @dataclass(frozen=True)
@@ -293,7 +293,8 @@ def _parse_join(raw: Any, scope: _Scope, resource_fields: Mapping | None) -> Joi
         raise DqlError(f"join: expected an object, got {_show(raw)}", "join")
     on = raw.get("on")
     if on is None and scope.resource in _JOIN_DEFAULTS:
-        on = dict(zip(("resource", "local", "forigen"), _JOIN_DEFAULTS[scope.resource]))
+        on = dict(zip(("resource", "local", "forigen"), _JOIN_DEFAULTS[scope.resource],
+                      strict=True))
     if not isinstance(on, Mapping):
         raise DqlError(f"join.on: expected an object {{resource, local, forigen}}, "
                        f"got {_show(on)}", "join.on")

@@ -2,10 +2,11 @@
 
 One pass takes a batch of events in one transaction, evaluates the active event triggers
 of each event's project against the resource JSON (``dql.matches``, the evaluator of item
-queries; ``trigger_index`` skips those whose filter cannot match), creates the executions, records ``Once`` markers and deletes the events, then
-commits — all or nothing. So every committed change is evaluated exactly once: a crash
-before that commit leaves the events in the outbox for the next pass (or the next start),
-a crash after it leaves executions the dispatcher publishes. After the commit the new
+queries; ``trigger_index`` skips those whose filter cannot match), creates the executions,
+records ``Once`` markers and deletes the events, then commits — all or nothing. So every
+committed change is evaluated exactly once: a crash before that commit leaves the events in
+the outbox for the next pass (or the next start), a crash after it leaves executions the
+dispatcher publishes. After the commit the new
 executions are published and the reconciler is woken (scale from zero).
 
 Rules: a trigger fires for events of its own project only, of its ``resource``, one of its

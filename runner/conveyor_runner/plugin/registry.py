@@ -31,7 +31,8 @@ class Registry(Generic[T]):
         if existing is not None and existing is not cls:
             raise PluginConflictError(
                 f"two plugins register the {self.role} {name!r}: "
-                f"{existing.__module__}.{existing.__qualname__} and {cls.__module__}.{cls.__qualname__}"
+                f"{existing.__module__}.{existing.__qualname__} and "
+                f"{cls.__module__}.{cls.__qualname__}"
             )
         self._classes[name] = cls
 

@@ -187,5 +187,5 @@ class QueueTransport(abc.ABC):
     def redrive(self, queue: str, message_id: str | None = None) -> int:
         """Move dead letters (one, or all) back to the queue; returns how many."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: a transport may hold nothing
         """Release connections. Idempotent."""

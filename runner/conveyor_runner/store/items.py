@@ -5,9 +5,9 @@ from __future__ import annotations
 import posixpath
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from conveyor_runner.errors import ConflictError, InvalidInputError, NotFoundError
@@ -97,11 +97,12 @@ def ensure_folders(session: Session, dataset_id: str, folder: str, creator: str)
             continue
         parent, name = split_path(path)
         stamp = now_iso()
-        values = dict(
-            id=new_id(), dataset_id=dataset_id, filename=path, dir=parent, name=name,
-            type="dir", hidden=False, size=0, annotations_count=0, creator=creator,
-            created_at=stamp, updated_at=stamp, metadata={"system": {}}, doc={},
-        )
+        values = {
+            "id": new_id(), "dataset_id": dataset_id, "filename": path, "dir": parent,
+            "name": name, "type": "dir", "hidden": False, "size": 0, "annotations_count": 0,
+            "creator": creator, "created_at": stamp, "updated_at": stamp,
+            "metadata": {"system": {}}, "doc": {},
+        }
         _insert_ignore(session, values)
 
 

@@ -10,6 +10,7 @@ import os
 from enum import Enum
 from typing import Any
 
+
 class FiltersKnownFields(str, Enum):
     """Item fields that most queries use."""
 

@@ -313,7 +313,7 @@ def _mock_value(kind: Any) -> Any:
     kind = getattr(kind, "value", kind)
     ids = {"Dataset": ["dataset_id"], "Item": ["item_id", "dataset_id"],
            "Annotation": ["annotation_id", "item_id", "dataset_id"]}
-    return {key: "id" for key in ids.get(kind, [])}
+    return dict.fromkeys(ids.get(kind, []), "id")
 
 
 __all__ = ["Package", "PackageRequirement", "RequirementOperator"]

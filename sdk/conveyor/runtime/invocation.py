@@ -167,7 +167,8 @@ _FROM_SNAPSHOT: dict[str, Callable[[dict, Any], Any]] = {
 
 
 def entity_id_of(kind: str, value: Any) -> str | None:
-    """The id in an entity input value: an id string, ``{<type>_id}``, ``{<type>Id}`` or ``{id}``."""
+    """The id in an entity input value: an id string, ``{<type>_id}``, ``{<type>Id}`` or
+    ``{id}``."""
     if isinstance(value, str) and value:
         return value
     if isinstance(value, dict):

@@ -9,9 +9,10 @@ import json
 import secrets
 from pathlib import Path
 
-import conveyor as dl
 import pytest
 from main import ServiceRunner
+
+import conveyor as dl
 
 PACKAGE_FOLDER = Path(__file__).resolve().parent.parent
 

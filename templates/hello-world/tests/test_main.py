@@ -5,8 +5,9 @@ Run them with ``pytest`` from the package folder.
 
 from pathlib import Path
 
-import conveyor as dl
 from main import ServiceRunner
+
+import conveyor as dl
 
 PACKAGE_FOLDER = Path(__file__).resolve().parent.parent
 

@@ -10,9 +10,10 @@ import json
 import secrets
 from pathlib import Path
 
-import conveyor as dl
 import pytest
 from main import PROCESSOR, ServiceRunner
+
+import conveyor as dl
 
 PACKAGE_FOLDER = Path(__file__).resolve().parent.parent
 #: a 1x1 PNG, the smallest real image to process

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conveyor_runner.testing.faas import FaasKit, module
 
 SOURCE = '''
@@ -103,7 +104,8 @@ class Agent:
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise AssertionError(f"the agent did not exit in {timeout} s:\n{self.output()}")
+            raise AssertionError(
+                f"the agent did not exit in {timeout} s:\n{self.output()}") from None
 
     def close(self) -> None:
         if self.process.poll() is None:

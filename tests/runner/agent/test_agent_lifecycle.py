@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from conveyor_plugins.embedded.transport import EmbeddedTransport
 from conveyor_runner.queue.messages import queue_name
-
 from tests.runner.agent.conftest import SOURCE, wait_for
 
 BROKEN = SOURCE + "\nimport a_module_that_does_not_exist\n"

@@ -69,7 +69,8 @@ def test_query_filters_sorts_and_pages(api, dataset):
             "sort": {"metadata.user.rank": "descending"}, "page": 0, "pageSize": 2}
     first = api.ok("post", f"/datasets/{dataset['id']}/query", json=body)
     assert [i["name"] for i in first["items"]] == ["n6.txt", "n4.txt"]
-    assert (first["totalItemsCount"], first["totalPagesCount"], first["hasNextPage"]) == (3, 2, True)
+    assert (first["totalItemsCount"], first["totalPagesCount"], first["hasNextPage"]) == (
+        3, 2, True)
     second = api.ok("post", f"/datasets/{dataset['id']}/query", json={**body, "page": 1})
     assert [i["name"] for i in second["items"]] == ["n2.txt"] and not second["hasNextPage"]
     count_only = api.ok("post", f"/datasets/{dataset['id']}/query", json={**body, "pageSize": 0})

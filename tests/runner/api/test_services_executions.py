@@ -139,8 +139,8 @@ def test_deleting_a_service_cancels_its_queue(api, service):
 
 
 def test_dead_letters_are_listed_and_redriven(api, service, conveyor_server):
-    from conveyor_runner.queue.messages import queue_name
     from conveyor_plugins.embedded.transport import EmbeddedTransport
+    from conveyor_runner.queue.messages import queue_name
 
     # A poison message, as a broken publisher would leave it, set aside by a consumer.
     queue = EmbeddedTransport("embedded://" + str(conveyor_server.data_dir / "queue.db"))

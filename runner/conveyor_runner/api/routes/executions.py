@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from conveyor_runner.api.bodies import read_body
-from conveyor_runner.api.deps import BaseUrlDep, DbDep, PrincipalDep, StateDep
+from conveyor_runner.api.deps import BaseUrlDep, PrincipalDep, StateDep
 from conveyor_runner.api.render import command_json, execution_json
 from conveyor_runner.api.responses import json_response
 from conveyor_runner.control import batches

@@ -10,8 +10,8 @@ from conveyor_runner.api.deps import BaseUrlDep, DbDep, PrincipalDep, StateDep
 from conveyor_runner.api.render import service_json
 from conveyor_runner.control import executions as ledger
 from conveyor_runner.control import services as service_control
-from conveyor_runner.queue.messages import queue_name
 from conveyor_runner.errors import InvalidInputError
+from conveyor_runner.queue.messages import queue_name
 from conveyor_runner.store import executions, services, users
 from conveyor_runner.store.tables import ServiceRow
 

@@ -5,8 +5,8 @@ Revises:
 Create Date: 2026-11-29
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('commands',
     sa.Column('id', sa.String(length=24), nullable=False),
     sa.Column('type', sa.String(length=64), nullable=False),
@@ -144,11 +144,11 @@ def upgrade() -> None:
         batch_op.create_index('ix_annotations_dataset_id', ['dataset_id', 'id'], unique=False)
         batch_op.create_index('ix_annotations_item', ['item_id'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('annotations', schema=None) as batch_op:
         batch_op.drop_index('ix_annotations_item')
         batch_op.drop_index('ix_annotations_dataset_id')
@@ -177,4 +177,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_commands_owner_id'))
 
     op.drop_table('commands')
-    
+
