@@ -76,3 +76,17 @@ def test_two_control_planes_share_the_outbox_without_doubles(planes):
         == ids
     assert sorted(e["input"]["item"]["item_id"] for e in executions_of(api_a, once["id"])) \
         == ids
+
+
+def test_events_with_no_trigger_anywhere_are_cleared_and_a_new_trigger_serves_the_next(planes):
+    running, api = planes.start()
+    dataset, svc = _setup(api)
+    # No active event trigger exists: these events can fire nothing, and are cleared by
+    # the engine's periodic pass rather than one pass per commit.
+    for index in range(20):
+        upload(api, dataset["id"], f"/before{index}.txt")
+    _drained(running, timeout=10)
+    trigger = event_trigger(api, svc, mode="Always")
+    after = upload(api, dataset["id"], "/after.txt").json()["id"]
+    _drained(running, timeout=10)
+    assert [e["input"]["item"]["item_id"] for e in executions_of(api, trigger["id"])] == [after]

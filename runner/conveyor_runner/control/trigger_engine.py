@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable
 
@@ -41,6 +42,10 @@ MAX_ATTEMPTS = 5
 EventBodies = Callable[[Session, str, dict], dict]
 
 
+#: How long "is any event trigger active?" is answered from the last lookup, in seconds.
+LISTENING_TTL = 0.25
+
+
 class _Contended(Exception):
     """Another control plane processed some of the claimed events first."""
 
@@ -57,6 +62,15 @@ class TriggerEngine:
             it is kept small enough not to stall requests).
         poll_seconds: how often the outbox is looked at without a wake-up (events of
             other control planes, events left by a crash).
+
+    While no active event trigger exists anywhere, a wake-up does not start a pass: the
+    events can fire nothing, whenever they are looked at (a trigger fires only for events
+    committed after it was created), so they are cleared by the periodic pass, in batches,
+    instead of one write transaction per commit competing with the commits themselves.
+    Whether a trigger exists is read again (one indexed lookup) at a wake-up once the last
+    answer is ``LISTENING_TTL`` seconds old: a trigger just created by any control plane
+    fires for every event committed after its creation, the first ones at most that much
+    later.
     """
 
     def __init__(self, db: Database, bus: EventBus, bodies: EventBodies,
@@ -67,6 +81,7 @@ class TriggerEngine:
         self._triggers = TriggerCache()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._listening = (True, float("-inf"))  # (answer, when read)
 
     # ------------------------------------------------------------------ passes
     def run_pass(self) -> int:
@@ -164,12 +179,30 @@ class TriggerEngine:
             self._thread.join(timeout=30)
 
     def _loop(self) -> None:
+        last_pass = float("-inf")
         while not self._stop.is_set():
-            try:
-                self.run_pass()
-            except Exception:
-                log.exception("trigger engine pass failed")
-            self.bus.wait(self.poll_seconds)
+            if (time.monotonic() - last_pass >= self.poll_seconds
+                    or self._anyone_listening()):
+                try:
+                    self.run_pass()
+                except Exception:
+                    log.exception("trigger engine pass failed")
+                last_pass = time.monotonic()
+            self.bus.wait(max(0.0, last_pass + self.poll_seconds - time.monotonic()))
+
+    def _anyone_listening(self) -> bool:
+        """Whether an active event trigger exists, as read at most ``LISTENING_TTL`` ago
+        (True when that cannot be read: then the pass runs, and reports what is wrong)."""
+        answer, read_at = self._listening
+        if time.monotonic() - read_at < LISTENING_TTL:
+            return answer
+        try:
+            with self.db.transaction() as session:
+                answer = trigger_store.any_active_event_trigger(session)
+        except Exception:
+            return True
+        self._listening = (answer, time.monotonic())
+        return answer
 
 
 def _user_of(session: Session, snapshot: dict) -> str | None:

@@ -55,6 +55,12 @@ def delete_trigger(session: Session, row: TriggerRow) -> None:
     session.delete(row)
 
 
+def any_active_event_trigger(session: Session) -> bool:
+    """Whether any project has an active event trigger (one indexed lookup)."""
+    return session.scalar(select(TriggerRow.id).where(
+        TriggerRow.type == "Event", TriggerRow.active.is_(True)).limit(1)) is not None
+
+
 def active_event_triggers(session: Session, project_ids: set[str]) -> list[TriggerRow]:
     """Active event triggers of these projects, oldest first."""
     if not project_ids:
