@@ -95,3 +95,15 @@ def _free_from_another_thread(gate: WriteGate) -> bool:
     thread.start()
     thread.join()
     return taken[0]
+
+
+def test_an_explicit_begin_immediate_takes_the_gate_until_commit(tmp_path):
+    gate = WriteGate(timeout=0.2)
+    connection = connect(tmp_path / "gate.db", gate)
+    connection.cursor().execute("CREATE TABLE t (n INTEGER)")
+    connection.commit()
+    connection.cursor().execute("BEGIN IMMEDIATE")
+    assert not _free_from_another_thread(gate)
+    connection.cursor().execute("SELECT count(*) FROM t")
+    connection.commit()
+    assert _free_from_another_thread(gate)

@@ -109,7 +109,7 @@ def start_rerun(state, principal: Principal, raw_filter: object):
 
 
 def _rerun_all(state, principal: Principal, query) -> int:
-    with state.db.transaction() as session:
+    with state.db.transaction(exclusive=True) as session:
         base = select(ExecutionRow).join(
             MemberRow, MemberRow.project_id == ExecutionRow.project_id).where(
             MemberRow.user_id == principal.user_id)

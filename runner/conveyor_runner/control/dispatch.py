@@ -91,7 +91,7 @@ class Dispatcher:
         crash becomes a stale duplicate and is skipped at claim.
         """
         cutoff = to_iso(parse_iso(now_iso()) - timedelta(seconds=self._grace))
-        with self.db.transaction() as session:
+        with self.db.transaction(exclusive=True) as session:
             rows = executions.unpublished(session, cutoff)
             for row in rows:
                 row.dispatch_id = new_id()

@@ -106,7 +106,7 @@ class Janitor:
         """One pass; returns how many executions were reset."""
         requeued, ended = [], 0
         now = now_iso()
-        with self.db.transaction() as session:
+        with self.db.transaction(exclusive=True) as session:
             for row in executions.in_progress(session):
                 service = services.get(session, row.service_id)
                 replica = services.replica(session, row.replica_id) if row.replica_id else None

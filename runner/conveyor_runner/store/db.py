@@ -59,9 +59,20 @@ class Database:
         return self.engine.dialect.name
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session inside one transaction: committed on success, rolled back on error."""
+    def transaction(self, exclusive: bool = False) -> Iterator[Session]:
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        ``exclusive`` is for read-decide-write transactions (the execution ledger's claims,
+        results, resets): their reads must still hold when their writes commit. PostgreSQL
+        gets that from the ``FOR UPDATE`` locks of their queries. SQLite's driver starts a
+        transaction only at the first write, so reads before it see a moment that a
+        concurrent commit may already have changed (two claims of one execution would both
+        read ``created``); an exclusive transaction there takes the write lock first, with
+        ``BEGIN IMMEDIATE``, and such transactions run one at a time.
+        """
         with self._sessions() as session, session.begin():
+            if exclusive and self.dialect == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
 
     def migrate(self) -> None:

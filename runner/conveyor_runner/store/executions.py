@@ -32,13 +32,17 @@ EXECUTION_FIELDS = FieldMap(
 )
 
 
-def visible_execution(session: Session, execution_id: str, user_id: str) -> ExecutionRow:
-    """The execution if the user is a member of its project, else ``NotFoundError``."""
-    row = session.scalar(
-        select(ExecutionRow)
-        .join(MemberRow, MemberRow.project_id == ExecutionRow.project_id)
-        .where(ExecutionRow.id == execution_id, MemberRow.user_id == user_id)
-    )
+def visible_execution(session: Session, execution_id: str, user_id: str,
+                      lock: bool = False) -> ExecutionRow:
+    """The execution if the user is a member of its project, else ``NotFoundError``.
+
+    ``lock``: for a change decided on what is read, lock the row for the transaction where
+    the database can (PostgreSQL; on SQLite use an exclusive transaction).
+    """
+    query = (select(ExecutionRow)
+             .join(MemberRow, MemberRow.project_id == ExecutionRow.project_id)
+             .where(ExecutionRow.id == execution_id, MemberRow.user_id == user_id))
+    row = session.scalar(query.with_for_update(of=ExecutionRow) if lock else query)
     if row is None:
         raise NotFoundError(f"execution {execution_id} not found")
     return row
@@ -88,12 +92,15 @@ _MARK_PUBLISHED = (update(ExecutionRow.__table__)
 
 
 def unpublished(session: Session, older_than: str, limit: int = 500) -> list[ExecutionRow]:
-    """Queued executions whose message was never confirmed, created before ``older_than``."""
+    """Queued executions whose message was never confirmed, created before ``older_than``.
+
+    Locked where the database can (PostgreSQL), skipping rows being claimed right now.
+    """
     return list(session.scalars(
         select(ExecutionRow).where(ExecutionRow.published.is_(False),
                                    ExecutionRow.status == "created",
                                    ExecutionRow.updated_at < older_than)
-        .order_by(ExecutionRow.id).limit(limit)))
+        .order_by(ExecutionRow.id).limit(limit).with_for_update(skip_locked=True)))
 
 
 def by_ids(session: Session, service_id: str, execution_ids: list[str]) -> list[ExecutionRow]:
@@ -171,6 +178,11 @@ def load(session: Session, service_id: str) -> tuple[int, int]:
 
 
 def in_progress(session: Session, limit: int = 1000) -> list[ExecutionRow]:
-    """Running executions, oldest start first (the janitor's view)."""
+    """Running executions, oldest start first (the janitor's view).
+
+    Locked for the transaction where the database can (PostgreSQL), skipping rows another
+    transaction holds: a result being stored right now is not overwritten by a reset.
+    """
     return list(session.scalars(select(ExecutionRow).where(
-        ExecutionRow.status == "in-progress").order_by(ExecutionRow.started_at).limit(limit)))
+        ExecutionRow.status == "in-progress").order_by(ExecutionRow.started_at).limit(limit)
+        .with_for_update(skip_locked=True)))

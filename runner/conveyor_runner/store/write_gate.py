@@ -7,7 +7,7 @@ latency (measured: ~8 ms per execution insert at ~300 inserts/s, 0.15 ms of it w
 
 A ``WriteGate`` is a process-wide lock that a connection takes just before the first write
 of a transaction -- the statement before which the ``sqlite3`` module opens the transaction
-with ``BEGIN`` -- and gives back right after that transaction's ``COMMIT`` or ``ROLLBACK``
+with ``BEGIN``, or an explicit ``BEGIN IMMEDIATE`` -- and gives back right after that transaction's ``COMMIT`` or ``ROLLBACK``
 (or when the connection closes), so it is held while SQLite's own write lock is. Waiting
 threads wake the moment it is free instead of at their next sleep's end.
 
@@ -22,8 +22,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 
-#: Statements before which the sqlite3 module (legacy transaction control) sends ``BEGIN``.
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+#: Statements before which the sqlite3 module (legacy transaction control) sends ``BEGIN``,
+#: and the explicit start of a write transaction (``store.db``'s exclusive transactions).
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN IMMEDIATE")
 
 
 class WriteGate:
@@ -76,7 +77,7 @@ class WriteGate:
                 # statement and would never give the gate back.
                 if (not self._gated and not self.in_transaction
                         and self.isolation_level is not None
-                        and sql.lstrip()[:7].upper().startswith(_WRITES)):
+                        and sql.lstrip()[:15].upper().startswith(_WRITES)):
                     self._gated = gate.enter()
 
             def commit(self):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tests.runner.api.faas import deploy, push
@@ -89,6 +91,29 @@ def test_a_retried_claim_batch_is_the_same_claim(api, service):
     assert [(a["action"], a["reason"]) for a in again] == [
         ("run", "claimed (repeated request)")] * 2
     assert [a["execution"]["attempts"] for a in again] == [1, 1]
+
+
+def test_two_replicas_racing_for_the_same_executions_never_both_run_one(api, service):
+    # A redelivered message (broker restart, lease expiry) can reach a second replica
+    # while the first one's claim is in flight: the ledger must let exactly one run it.
+    ids = [execute(api, service, str(i)) for i in range(40)]
+    answers: dict[str, list[str]] = {"r1": [], "r2": []}
+    start = threading.Barrier(2)
+
+    def race(replica: str) -> None:
+        start.wait()
+        for execution_id in ids:
+            [answer] = claim(api, service, replica, (execution_id, f"{replica}-{execution_id}"))
+            answers[replica].append(answer["action"])
+
+    threads = [threading.Thread(target=race, args=(r,)) for r in answers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    runs = [a == "run" for a in answers["r1"]], [a == "run" for a in answers["r2"]]
+    assert [first + second for first, second in zip(*runs, strict=True)] == [1] * len(ids)
+    assert all(record(api, i)["attempts"] == 1 for i in ids)
 
 
 def test_an_execution_named_twice_in_one_batch_is_claimed_once(api, service):

@@ -78,8 +78,8 @@ def get_execution(execution_id: str, principal: PrincipalDep, state: StateDep,
 
 def _mutate(state, principal, execution_id: str, change, base: str) -> dict:
     """Apply ``change(session, row)`` in one transaction; wake waiters; return the JSON."""
-    with state.db.transaction() as session:
-        row = executions.visible_execution(session, execution_id, principal.user_id)
+    with state.db.transaction(exclusive=True) as session:
+        row = executions.visible_execution(session, execution_id, principal.user_id, lock=True)
         change(session, row)
         result = execution_json(row, base)
     state.plane.waiters.notify()

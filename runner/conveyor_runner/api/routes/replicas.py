@@ -40,8 +40,8 @@ async def claim(execution_id: str, request: Request, principal: PrincipalDep, st
 
 def _claim(state, principal, execution_id: str, replica_id: str, dispatch_id, token,
            base: str) -> dict:
-    with state.db.transaction() as session:
-        row = executions.visible_execution(session, execution_id, principal.user_id)
+    with state.db.transaction(exclusive=True) as session:
+        row = executions.visible_execution(session, execution_id, principal.user_id, lock=True)
         action, reason = replica_batches.claim_one(
             session, row, services.get(session, row.service_id), replica_id, dispatch_id, token)
         result = {"action": action, "reason": reason, "execution": execution_json(row, base)}
@@ -122,7 +122,7 @@ async def claim_batch(service_id: str, request: Request, principal: PrincipalDep
 
 def _claim_batch(state, principal, service_id: str, replica_id: str, claims: list[dict],
                  base: str) -> Response:
-    with state.db.transaction() as session:
+    with state.db.transaction(exclusive=True) as session:
         answers = replica_batches.claim_batch(session, service_id, principal.user_id,
                                               replica_id, claims)
     # Rendered after the commit: the rows keep their values, and the write lock is free.
@@ -161,7 +161,7 @@ async def report_batch(service_id: str, request: Request, principal: PrincipalDe
 
 def _report_batch(state, principal, service_id: str, replica_id: str, logs: list[dict],
                   progress: list[dict], results: list[dict]) -> Response:
-    with state.db.transaction() as session:
+    with state.db.transaction(exclusive=True) as session:
         outcome = replica_batches.report_batch(session, service_id, principal.user_id,
                                                replica_id, logs=logs, progress=progress,
                                                results=results)
