@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from conveyor_runner.testing.waiting import wait_until
+
 MAIN = '''
 import time
 
@@ -62,17 +64,6 @@ def _package(project, tmp_path, source: str = MAIN):
     return project.packages.push(package_name="live", src_path=str(folder))
 
 
-def _until(predicate, what: str, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
-
-
 def _ready(service) -> int:
     return sum(1 for r in service.status()["replicas"] if r.get("reported") == "ready")
 
@@ -90,8 +81,8 @@ def test_a_deleted_item_trigger_gets_the_item_as_it_was(dl, project, tmp_path):
     item.delete()
     filters = dl.Filters(resource=dl.FiltersResource.EXECUTION, field="serviceId",
                          values=service.id)
-    execution = _until(lambda: next(iter(dl.executions.list(filters=filters).all()), None),
-                       "the trigger's execution")
+    execution = wait_until(lambda: next(iter(dl.executions.list(filters=filters).all()), None),
+                           90, "the trigger's execution", interval=0.3)
     finished = execution.wait()
     assert finished.latest_status["status"] == "success", finished.latest_status
     assert finished.output == {"filename": "/old/doomed.txt", "id": item.id}
@@ -108,11 +99,12 @@ def test_autoscaler_scales_out_in_and_to_zero(dl, project, tmp_path):
     with ThreadPoolExecutor(6) as pool:
         executions = list(pool.map(lambda _: service.execute(
             function_name="work", execution_input={"seconds": 1.0}), range(12)))
-    _until(lambda: _ready(service) == 3, "three replicas for twelve queued executions")
+    wait_until(lambda: _ready(service) == 3, 90, "three replicas for twelve queued executions",
+               interval=0.3)
     for execution in executions:
         assert execution.wait().latest_status["status"] == "success"
-    _until(lambda: len(service.status()["replicas"]) == 0, "scale to zero after the cooldown",
-           timeout=120)
+    wait_until(lambda: len(service.status()["replicas"]) == 0, 120,
+               "scale to zero after the cooldown", interval=0.3)
     decisions = service.status()["scaling"]
     assert decisions[0]["from"] == 0 and decisions[0]["to"] >= 1
     assert any(d["to"] == 0 for d in decisions) and all(d["reason"] for d in decisions)
@@ -124,7 +116,7 @@ def test_update_rolls_replicas_without_losing_or_doubling(dl, project, tmp_path)
     package = _package(project, tmp_path)
     service = package.deploy(service_name="live", init_input={"tag": "v1"},
                              runtime={"numReplicas": 1, "concurrency": 4}, drain_time=60)
-    _until(lambda: _ready(service) == 1, "the first replica")
+    wait_until(lambda: _ready(service) == 1, 90, "the first replica", interval=0.3)
     with ThreadPoolExecutor(4) as pool:
         before = list(pool.map(lambda _: service.execute(
             function_name="work", execution_input={"seconds": 0.5}), range(16)))

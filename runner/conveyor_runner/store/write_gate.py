@@ -7,9 +7,10 @@ latency (measured: ~8 ms per execution insert at ~300 inserts/s, 0.15 ms of it w
 
 A ``WriteGate`` is a process-wide lock that a connection takes just before the first write
 of a transaction -- the statement before which the ``sqlite3`` module opens the transaction
-with ``BEGIN``, or an explicit ``BEGIN IMMEDIATE`` -- and gives back right after that transaction's ``COMMIT`` or ``ROLLBACK``
-(or when the connection closes), so it is held while SQLite's own write lock is. Waiting
-threads wake the moment it is free instead of at their next sleep's end.
+with ``BEGIN``, or an explicit ``BEGIN IMMEDIATE`` -- and gives back right after that
+transaction's ``COMMIT`` or ``ROLLBACK`` (or when the connection closes), so it is held
+while SQLite's own write lock is. Waiting threads wake the moment it is free instead of at
+their next sleep's end.
 
 Nothing about isolation changes: SQLite serialises writers either way, and writers in
 other processes still meet the busy handler. A thread whose other transaction holds the

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from conveyor_runner.testing.services import AMQP_URL, free_port, require
+from conveyor_runner.testing.waiting import wait_until
 
 SLOW_MAIN = '''
 import os
@@ -135,21 +136,10 @@ def deploy_slow(plane: Plane, tmp_path: Path, *, replicas: int = 1, concurrency:
         "name": "slow", "packageId": package["id"], "onReset": on_reset,
         "maxAttempts": max_attempts, "drainTime": drain,
         "runtime": {"numReplicas": replicas, "concurrency": concurrency}})
-    wait_for(lambda: sum(r.get("reported") == "ready" for r in plane.call(
+    wait_until(lambda: sum(r.get("reported") == "ready" for r in plane.call(
         "get", f"/services/{service['id']}/status")["replicas"]) >= replicas,
-        "replicas ready", 120)
+        timeout=120, what="replicas ready", interval=0.5)
     return service
-
-
-def wait_for(predicate, what: str, timeout: float):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.5)
 
 
 def statuses(plane: Plane, service_id: str) -> dict[str, int]:

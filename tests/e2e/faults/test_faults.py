@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.faults.conftest import deploy_slow, rabbitmqctl, statuses, wait_for
+from conveyor_runner.testing.waiting import wait_until
+from tests.e2e.faults.conftest import deploy_slow, rabbitmqctl, statuses
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +31,7 @@ def _all_terminal(plane, service, count: int, timeout: float) -> dict[str, int]:
     def done():
         counts = statuses(plane, service["id"])
         return counts if sum(counts.get(s, 0) for s in TERMINAL) == count else None
-    return wait_for(done, f"{count} executions to end", timeout)
+    return wait_until(done, timeout, f"{count} executions to end", interval=0.5)
 
 
 def _completions(plane) -> Counter:
@@ -56,12 +57,12 @@ def test_kill_9_replica_mid_execution(plane, tmp_path, on_reset, expected):
     service = deploy_slow(plane, tmp_path, on_reset=on_reset)
     execution = plane.call("post", f"/executions/{service['id']}",
                            json={"functionName": "work", "input": {"seconds": 4}})
-    wait_for(lambda: plane.call("get", f"/executions/{execution['id']}")[
-        "latestStatus"]["status"] == "in-progress", "the execution to start", 60)
+    wait_until(lambda: plane.call("get", f"/executions/{execution['id']}")[
+        "latestStatus"]["status"] == "in-progress", 60, "the execution to start")
     for pid in plane.replica_pids(service["id"]):
         os.kill(pid, signal.SIGKILL)
-    final = wait_for(lambda: (lambda e: e if e["latestStatus"]["status"] in TERMINAL else None)(
-        plane.call("get", f"/executions/{execution['id']}")), "the execution to end", 120)
+    final = wait_until(lambda: (lambda e: e if e["latestStatus"]["status"] in TERMINAL else None)(
+        plane.call("get", f"/executions/{execution['id']}")), 120, "the execution to end")
     assert final["latestStatus"]["status"] == expected, final["statusLog"]
     if expected == "failed":
         assert "onReset: failed" in final["latestStatus"]["message"]
@@ -88,8 +89,8 @@ def test_restart_the_broker_mid_batch(plane, tmp_path):
 def test_restart_the_control_plane_mid_batch(plane, tmp_path):
     service = deploy_slow(plane, tmp_path, replicas=1, concurrency=5, on_reset="rerun")
     ids = _execute_many(plane, service, 200, 0.05)
-    wait_for(lambda: statuses(plane, service["id"]).get("success", 0) >= 20,
-             "some executions to finish", 120)
+    wait_until(lambda: statuses(plane, service["id"]).get("success", 0) >= 20, 120,
+               "some executions to finish", interval=0.5)
     plane.kill()
     plane.start()
     counts = _all_terminal(plane, service, 200, 300)
@@ -100,8 +101,8 @@ def test_restart_the_control_plane_mid_batch(plane, tmp_path):
 def test_sigterm_a_replica_with_work_in_flight(plane, tmp_path):
     service = deploy_slow(plane, tmp_path, replicas=1, concurrency=4, drain=60)
     ids = _execute_many(plane, service, 12, 2.0)
-    wait_for(lambda: statuses(plane, service["id"]).get("in-progress", 0) >= 4,
-             "work in flight", 60)
+    wait_until(lambda: statuses(plane, service["id"]).get("in-progress", 0) >= 4, 60,
+               "work in flight", interval=0.5)
     for pid in plane.replica_pids(service["id"]):
         os.kill(pid, signal.SIGTERM)
     counts = _all_terminal(plane, service, 12, 180)

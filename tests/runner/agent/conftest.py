@@ -12,12 +12,12 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from conveyor_runner.testing.faas import FaasKit, module
+from conveyor_runner.testing.waiting import wait_until
 
 SOURCE = '''
 import logging
@@ -158,12 +158,4 @@ def start_agent(kit, tmp_path):
         agent.close()
 
 
-def wait_for(predicate, timeout: float, what: str):
-    """Poll ``predicate`` until truthy; AssertionError naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.1)
+wait_for = wait_until  # the agent tests' name for it

@@ -35,15 +35,15 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 
 from conveyor_runner.compute import ComputeBackend, DeploymentSpec, ReplicaStatus
 from conveyor_runner.ids import new_id
+from conveyor_runner.testing.waiting import wait_until
 
 REPLICA_SCRIPT = r"""
 import json, os, signal, sys, time
@@ -70,22 +70,6 @@ while True:
 def python_replica_command(python: str = sys.executable) -> Callable[[Path], tuple[str, ...]]:
     """A ``replica_command`` factory running :data:`REPLICA_SCRIPT` with ``python``."""
     return lambda marker_dir: (python, "-c", REPLICA_SCRIPT, str(marker_dir))
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll ``predicate`` until it returns something truthy; return that.
-
-    Raises:
-        AssertionError: ``timeout`` seconds passed; the message names ``what``.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def starts(marker_dir: Path) -> dict[str, list[dict]]:
