@@ -14,8 +14,8 @@ entries sent one by one would mean -- except that a bad entry never fails the ot
 
 Order inside one report batch: log lines first, then progress, then results, all in one
 transaction -- so the ``[Done]`` line an agent sends with a result is stored no later than
-the result. The decisions are made on the loaded rows first and every write comes last,
-so the transaction holds SQLite's write lock only for the writes themselves.
+the result. Callers run both batches in an exclusive transaction (``Database.transaction``):
+the decisions are made on the rows as loaded, and must still hold when the writes commit.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def claim_batch(session: Session, service_id: str, user_id: str, replica_id: str
     deliveries of one message in hand at once: one of them is a duplicate).
     """
     rows = ledger_rows.visible_of_service(session, service_id,
-                                                [c["executionId"] for c in claims], user_id)
+                                          [c["executionId"] for c in claims], user_id)
     service = services.settings(session, service_id) if rows else None
     answers, seen = [], set()
     for entry in claims:
