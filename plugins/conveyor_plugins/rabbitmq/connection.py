@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 STALE = object()
 #: Longest the I/O thread sleeps in ``process_data_events`` before looking at its work.
 TICK = 0.5
+#: How long a caller whose timeout passed keeps waiting for an operation already running:
+#: its effect on the broker (a message fetched, a subscription made) must reach the caller.
+#: One round trip in practice; the bound only matters on a connection that is dying.
+RUNNING_GRACE = 60.0
 _BACKOFF = (0.1, 5.0)
 #: Errors after which the connection cannot be used any more.
 _CONNECTION_LOST = (pika.exceptions.AMQPConnectionError, pika.exceptions.StreamLostError,
@@ -127,9 +131,14 @@ class Link:
             timeout: seconds to wait, reconnection included.
             generation: if given, run only on that channel; else return :data:`STALE`.
 
+        An operation the I/O thread has started when ``timeout`` passes is waited for (up
+        to ``RUNNING_GRACE`` more): its result is the caller's. Giving up on it would lose
+        what it did -- a ``basic.get`` answered after the caller left holds a message
+        unacknowledged on a live channel, where no one will ever settle it.
+
         Raises:
-            QueueUnavailableError: not done within ``timeout`` (it will not run later,
-                unless it had already started), or the connection was lost while it ran.
+            QueueUnavailableError: not started within ``timeout`` (it will not run later),
+                or the connection was lost while it ran.
             RuntimeError: the link is closed (unless ``generation`` was given).
             Exception: whatever ``operation`` raised (pika channel errors included).
         """
@@ -146,6 +155,9 @@ class Link:
             with self._lock:
                 if pending.state == "queued":
                     pending.state = "abandoned"
+                running = pending.state == "running"
+            if running:
+                pending.done.wait(RUNNING_GRACE)
             if not pending.done.is_set():
                 raise QueueUnavailableError(f"RabbitMQ at {self.url} did not answer within "
                                             f"{timeout:g} s ({self._status()})")
