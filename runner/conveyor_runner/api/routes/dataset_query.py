@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
 from conveyor_runner.api.bodies import read_body
 from conveyor_runner.api.deps import BaseUrlDep, DbDep, PrincipalDep, StorageDep
 from conveyor_runner.api.render import annotation_json, item_json, paged
+from conveyor_runner.api.responses import json_response
 from conveyor_runner.control import bulk
 from conveyor_runner.control.dql import parse_query
 from conveyor_runner.errors import InvalidInputError
@@ -19,7 +19,7 @@ router = APIRouter(tags=["query"])
 
 @router.post("/datasets/{dataset_id}/query")
 async def query_dataset(dataset_id: str, request: Request, principal: PrincipalDep, db: DbDep,
-                        storage: StorageDep, base: BaseUrlDep) -> JSONResponse:
+                        storage: StorageDep, base: BaseUrlDep) -> Response:
     """Items (default) or annotations matching the DQL body, paged; with ``update`` or
     ``delete: true`` the matching entities are updated or deleted instead."""
     body = await read_body(request)
@@ -29,10 +29,10 @@ async def query_dataset(dataset_id: str, request: Request, principal: PrincipalD
     query = parse_query({**body, "resource": resource})
     args = (db, principal, dataset_id, query, body, base)
     if body.get("delete") is True or body.get("update") is not None:
-        return JSONResponse(await run_in_threadpool(_bulk, *args, storage))
+        return json_response(await run_in_threadpool(_bulk, *args, storage))
     # A page can hold 1,000 entities: answer the JSON directly rather than through
     # FastAPI's generic encoder, which walks every value again.
-    return JSONResponse(await run_in_threadpool(_page, *args))
+    return json_response(await run_in_threadpool(_page, *args))
 
 
 def _page(db, principal, dataset_id, query, body, base) -> dict:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
 from conveyor_runner.api.bodies import read_body
 from conveyor_runner.api.deps import BaseUrlDep, DbDep, PrincipalDep, StorageDep
 from conveyor_runner.api.ranges import parse_range
 from conveyor_runner.api.render import command_json, item_json
+from conveyor_runner.api.responses import json_response
 from conveyor_runner.control import items as item_control
 from conveyor_runner.control.uploads import Upload, parse_metadata, store_upload
 from conveyor_runner.errors import InvalidInputError, NotFoundError
@@ -23,14 +24,14 @@ _CHUNK = 256 * 1024
 
 @router.post("/datasets/{dataset_id}/items")
 async def upload_item(dataset_id: str, request: Request, principal: PrincipalDep, db: DbDep,
-                      storage: StorageDep, base: BaseUrlDep) -> JSONResponse:
+                      storage: StorageDep, base: BaseUrlDep) -> Response:
     """Upload a file (multipart: type, path, file, metadata, description, size) or make a
     folder (form ``type=dir&path=/a/b``). Answers the item and ``x-item-op``."""
     form = await request.form()
     kind = form.get("type") or "file"
     if kind == "dir":
         row = await run_in_threadpool(_make_dir, db, principal, dataset_id, form.get("path"))
-        return JSONResponse(item_json(row, base), headers={"x-item-op": "created"})
+        return json_response(item_json(row, base), headers={"x-item-op": "created"})
     if kind != "file":
         raise InvalidInputError("type: must be 'file' or 'dir'", field="type")
     file = form.get("file")
@@ -47,7 +48,7 @@ async def upload_item(dataset_id: str, request: Request, principal: PrincipalDep
         row, op = await run_in_threadpool(store_upload, db, storage, principal, upload)
     finally:
         await form.close()
-    return JSONResponse(item_json(row, base), headers={"x-item-op": op})
+    return json_response(item_json(row, base), headers={"x-item-op": op})
 
 
 def _declared_size(raw: str | None) -> int | None:
