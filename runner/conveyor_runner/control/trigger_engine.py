@@ -6,8 +6,8 @@ queries; ``trigger_index`` skips those whose filter cannot match), creates the e
 records ``Once`` markers and deletes the events, then commits — all or nothing. So every
 committed change is evaluated exactly once: a crash before that commit leaves the events in
 the outbox for the next pass (or the next start), a crash after it leaves executions the
-dispatcher publishes. After the commit the new
-executions are published and the reconciler is woken (scale from zero).
+dispatcher publishes. After the commit the new executions are published and the reconciler
+is woken (scale from zero).
 
 Rules: a trigger fires for events of its own project only, of its ``resource``, one of its
 ``actions``, committed after the trigger was created; ``Once`` fires once per trigger and
