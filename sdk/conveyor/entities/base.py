@@ -53,6 +53,36 @@ class Field:
         obj.__dict__[self.name] = value
 
 
+class Timestamped:
+    """dtlpy's camelCase aliases of the ``created_at``/``updated_at`` fields, for the
+    entities that declare both."""
+
+    @property
+    def createdAt(self) -> Any:  # noqa: N802 - dtlpy name
+        """dtlpy alias of ``created_at``."""
+        return self.created_at
+
+    @property
+    def updatedAt(self) -> Any:  # noqa: N802 - dtlpy name
+        """dtlpy alias of ``updated_at``."""
+        return self.updated_at
+
+
+class InProject:
+    """``project`` for entities with a ``project_id`` field: a lazy Project stub built on
+    first use (kept in ``_project``, which the entity sets when it was given one)."""
+
+    @property
+    def project(self) -> Any:
+        """The entity's Project (a lazy stub built from ``project_id``)."""
+        if self._project is None and self.project_id:
+            from .project import Project
+
+            self._project = Project.from_json({"id": self.project_id}, self._client_api,
+                                              is_fetched=False)
+        return self._project
+
+
 class BaseEntity:
     """Common behaviour of SDK entities (see module docstring).
 

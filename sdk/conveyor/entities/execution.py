@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from .base import BaseEntity, Field
+from .base import BaseEntity, Field, InProject, Timestamped
 
 
 class ExecutionStatus(str, Enum):
@@ -26,7 +26,7 @@ FINAL_STATUSES = frozenset({"success", "failed", "terminated", "aborted", "cance
                             "system-failure"})
 
 
-class Execution(BaseEntity):
+class Execution(InProject, Timestamped, BaseEntity):
     """Execution entity (dtlpy-contract §4.8).
 
     ``latest_status`` is the last ``statusLog`` entry (``{status, percentComplete,
@@ -110,16 +110,6 @@ class Execution(BaseEntity):
         return (self.pipeline or {}).get("executionId")
 
     @property
-    def createdAt(self) -> Any:
-        """dtlpy alias of ``created_at``."""
-        return self.created_at
-
-    @property
-    def updatedAt(self) -> Any:
-        """dtlpy alias of ``updated_at``."""
-        return self.updated_at
-
-    @property
     def syncReplyTo(self) -> Any:
         """dtlpy alias of ``sync_reply_to``."""
         return self.sync_reply_to
@@ -150,16 +140,6 @@ class Execution(BaseEntity):
         if not isinstance(service, Service):
             raise TypeError("service: expected a dl.Service")
         self._service = service
-
-    @property
-    def project(self) -> Any:
-        """The Project (a lazy stub built from ``project_id``)."""
-        if self._project is None and self.project_id:
-            from .project import Project
-
-            self._project = Project.from_json({"id": self.project_id}, self._client_api,
-                                              is_fetched=False)
-        return self._project
 
     @property
     def executions(self):

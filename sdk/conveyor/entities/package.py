@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any
 
 from .. import exceptions
-from .base import BaseEntity, Field
+from .base import BaseEntity, Field, Timestamped
 from .codebase import PackageCodebaseType, _ClientCodebase, load_codebase
 from .package_decorators import PackageDecorators
 from .package_module import load_modules
@@ -77,7 +77,7 @@ def _load_slots(value: Any) -> list:
             for s in (value if isinstance(value, list) else [value])]
 
 
-class Package(BaseEntity):
+class Package(Timestamped, BaseEntity):
     """Package entity (dtlpy-contract §4.4).
 
     Build it with ``Package.from_json(_json, client_api, project)`` (from the server) or
@@ -193,16 +193,6 @@ class Package(BaseEntity):
         if codebase is not None and codebase.type == PackageCodebaseType.ITEM:
             return codebase.item_id
         return None
-
-    @property
-    def createdAt(self) -> Any:
-        """dtlpy alias of ``created_at``."""
-        return self.created_at
-
-    @property
-    def updatedAt(self) -> Any:
-        """dtlpy alias of ``updated_at``."""
-        return self.updated_at
 
     # -------------------------------------------------------------------- actions
     def update(self) -> Package:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from .base import BaseEntity, Field
+from .base import BaseEntity, Field, Timestamped
 
 
 class MemberRole(str, Enum):
@@ -17,7 +17,7 @@ class MemberRole(str, Enum):
     ANNOTATION_MANAGER = "annotationManager"
 
 
-class Project(BaseEntity):
+class Project(Timestamped, BaseEntity):
     """Project entity.
 
     A stub (``Project.from_json({'id': ...}, client_api, is_fetched=False)``) fetches the
@@ -54,16 +54,6 @@ class Project(BaseEntity):
         return self.projects._get_json(self.id)
 
     # dtlpy camelCase aliases
-    @property
-    def createdAt(self) -> Any:  # noqa: N802 - dtlpy name
-        """dtlpy alias of ``created_at``."""
-        return self.created_at
-
-    @property
-    def updatedAt(self) -> Any:  # noqa: N802 - dtlpy name
-        """dtlpy alias of ``updated_at``."""
-        return self.updated_at
-
     @property
     def isBlocked(self) -> Any:  # noqa: N802 - dtlpy name
         """dtlpy alias of ``is_blocked``."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import BaseEntity, Field
+from .base import BaseEntity, Field, InProject, Timestamped
 from .runtime import KubernetesRuntime, load_runtime
 
 
-class Service(BaseEntity):
+class Service(InProject, Timestamped, BaseEntity):
     """Service entity (dtlpy-contract §4.6).
 
     ``service.update()`` sends the full JSON (received keys overlaid with the attributes).
@@ -84,16 +84,6 @@ class Service(BaseEntity):
 
     # ----------------------------------------------------------------- relations
     @property
-    def project(self) -> Any:
-        """The service's Project (a lazy stub built from ``project_id``)."""
-        if self._project is None and self.project_id:
-            from .project import Project
-
-            self._project = Project.from_json({"id": self.project_id}, self._client_api,
-                                              is_fetched=False)
-        return self._project
-
-    @property
     def package(self) -> Any:
         """The deployed Package (``GET /packages/{packageId}`` on first use)."""
         if self._package is None and self.package_id:
@@ -122,16 +112,6 @@ class Service(BaseEntity):
     def revisions(self) -> list:
         """Revision history (``GET /services/{id}/revisions``), fetched once."""
         return self._relation("revisions", lambda: self.services.revisions(service=self))
-
-    @property
-    def createdAt(self) -> Any:
-        """dtlpy alias of ``created_at``."""
-        return self.created_at
-
-    @property
-    def updatedAt(self) -> Any:
-        """dtlpy alias of ``updated_at``."""
-        return self.updated_at
 
     @property
     def execution_url(self) -> str:

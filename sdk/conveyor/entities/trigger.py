@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from .base import BaseEntity, Field, to_jsonable
+from .base import BaseEntity, Field, InProject, Timestamped, to_jsonable
 
 
 class TriggerResource(str, Enum):
@@ -54,7 +54,7 @@ _SPEC_VALUES = ("input", "function_name", "service_id", "webhook_id", "pipeline_
                 "operation", "op_type")
 
 
-class BaseTrigger(BaseEntity):
+class BaseTrigger(InProject, Timestamped, BaseEntity):
     """What event and cron triggers share: identity, state and the target function.
 
     ``from_json`` on this class returns a ``CronTrigger`` for ``type: Cron`` and a
@@ -171,16 +171,6 @@ class BaseTrigger(BaseEntity):
 
     # -------------------------------------------------------------- relations
     @property
-    def project(self) -> Any:
-        """The trigger's Project (a lazy stub built from ``project_id``)."""
-        if self._project is None and self.project_id:
-            from .project import Project
-
-            self._project = Project.from_json({"id": self.project_id}, self._client_api,
-                                              is_fetched=False)
-        return self._project
-
-    @property
     def service(self) -> Any:
         """The target Service (``GET /services/{id}`` on first use)."""
         if self._service is None and self.service_id:
@@ -204,16 +194,6 @@ class BaseTrigger(BaseEntity):
 
         return self._relation("services", lambda: Services(self._client_api,
                                                            project=self.project))
-
-    @property
-    def createdAt(self) -> Any:
-        """dtlpy alias of ``created_at``."""
-        return self.created_at
-
-    @property
-    def updatedAt(self) -> Any:
-        """dtlpy alias of ``updated_at``."""
-        return self.updated_at
 
     # ---------------------------------------------------------------- actions
     def update(self) -> BaseTrigger:
