@@ -11,7 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from conveyor_runner.agent.batching import BatchSender, Ticket
+from conveyor_runner.agent.errors import AgentError, ControlPlaneUnreachable
+from conveyor_runner.batching import BatchSender, Ticket
 
 #: Entries of one claim request (the control plane accepts up to 1000).
 MAX_CLAIMS = 500
@@ -26,7 +27,8 @@ class ClaimSender(BatchSender):
     """
 
     def __init__(self, reporter) -> None:
-        super().__init__("conveyor-claims", MAX_CLAIMS)
+        super().__init__("conveyor-claims", MAX_CLAIMS, expected=(AgentError,),
+                         failure=ControlPlaneUnreachable)
         self.reporter = reporter
 
     @staticmethod

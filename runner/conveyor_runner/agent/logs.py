@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 DONE_LINE = "[Done] Executing function."
 #: Loggers whose records are never captured (the outbox and the HTTP stack it uses).
 _QUIET = ("urllib3", "requests", "conveyor_runner.agent.reporter",
-          "conveyor_runner.agent.outbox", "conveyor_runner.agent.batching")
+          "conveyor_runner.agent.outbox", "conveyor_runner.batching")
 
 
 def iso(timestamp: float) -> str:

@@ -28,9 +28,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from conveyor_runner.agent.batching import BatchSender, Ticket
 from conveyor_runner.agent.errors import AgentError, ControlPlaneUnreachable, ReportRejected
 from conveyor_runner.agent.logs import iso
+from conveyor_runner.batching import BatchSender, Ticket
 
 #: Tries of a request that carries no result.
 ATTEMPTS = 3
@@ -50,7 +50,8 @@ class Outbox(BatchSender):
 
     def __init__(self, reporter, interval: float = 0.5, line_batch: int = 100,
                  max_results: int = 200) -> None:
-        super().__init__("conveyor-outbox", max_results)
+        super().__init__("conveyor-outbox", max_results, expected=(AgentError,),
+                         failure=ControlPlaneUnreachable)
         self.reporter, self.interval, self.line_batch = reporter, interval, line_batch
         self._lines: list[dict] = []
         self._first_line_at: float | None = None

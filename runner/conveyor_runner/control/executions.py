@@ -64,7 +64,14 @@ def create_visible(session: Session, user_id: str, creator: str, service_id: str
         NotFoundError: the service, its package or its revision is not visible.
         InvalidInputError: unknown function or bad inputs, named; nothing is written.
     """
-    target = services.visible_target(session, service_id, user_id)
+    return create_for_target(session, services.visible_target(session, service_id, user_id),
+                             user_id, creator, function_name, values)
+
+
+def create_for_target(session: Session, target: ExecutionTarget, user_id: str, creator: str,
+                      function_name: str, values: object) -> LedgerRow:
+    """``create_visible`` for a target already read (by ``services.visible_target``) in
+    this transaction: the intake reads each service once for a batch of creations."""
     if target.modules is None:
         raise NotFoundError(f"packageRevision: package {target.package_id} has no version "
                             f"{target.package_revision!r}")

@@ -1,5 +1,5 @@
-"""ControlPlane: the long-running parts behind the API (queue, dispatcher, reconciler,
-trigger engine, cron scheduler)."""
+"""ControlPlane: the long-running parts behind the API (queue, execution intake, dispatcher,
+reconciler, trigger engine, cron scheduler)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from conveyor_runner.control.auth import issue_token
 from conveyor_runner.control.cron import CronScheduler
 from conveyor_runner.control.dispatch import Dispatcher
 from conveyor_runner.control.events import EventBus
+from conveyor_runner.control.intake import ExecutionIntake
 from conveyor_runner.control.janitor import Janitor
 from conveyor_runner.control.queue_gateway import QueueGateway
 from conveyor_runner.control.reconciler import Reconciler, ReplicaEnvironment
@@ -49,6 +50,7 @@ class ControlPlane:
             control_url=settings.public_url, queue_url=settings.replica_queue_url,
             home_root=str(settings.data_dir / "replica-home"), token_for=self._bot_token))
         self.dispatcher = Dispatcher(db, self.queue, on_published=self.reconciler.notice_queued)
+        self.intake = ExecutionIntake(db, self.dispatcher.publish)
         self.events = EventBus()
         db.on_events_committed(self.events.notify)
         self.triggers = TriggerEngine(db, self.events, event_bodies, self.queue_created)
@@ -87,9 +89,10 @@ class ControlPlane:
         return self._tokens[key]
 
     def start(self) -> None:
-        """Start the gateway, dispatcher, reconciler, trigger engine and cron scheduler."""
+        """Start the gateway, dispatcher, intake, reconciler, trigger engine and cron."""
         self.gateway = QueueGateway(self.queue)
         self.dispatcher.start()
+        self.intake.start()
         self.reconciler.start()
         self.triggers.start()
         self.cron.start()
@@ -102,6 +105,7 @@ class ControlPlane:
 
     def stop(self) -> None:
         """Stop the loops and release the queue and backends."""
+        self.intake.stop()  # what it holds is written and published before the rest stops
         self.janitor.stop()
         self.cron.stop()
         self.triggers.stop()

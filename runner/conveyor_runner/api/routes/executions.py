@@ -11,6 +11,7 @@ from conveyor_runner.api.render import command_json, execution_json
 from conveyor_runner.api.responses import json_response
 from conveyor_runner.control import batches
 from conveyor_runner.control import executions as ledger
+from conveyor_runner.control.intake import Creation
 from conveyor_runner.errors import InvalidInputError
 from conveyor_runner.store import executions
 
@@ -42,16 +43,8 @@ async def create_execution(service_id: str, request: Request, principal: Princip
         command = await run_in_threadpool(batches.start_batch, state, principal, service_id,
                                           function_name, body["batch"])
         return json_response(command_json(command, base))
-    return await run_in_threadpool(_create, state, principal, service_id, function_name,
-                                   body, base)
-
-
-def _create(state, principal, service_id: str, function_name: str, body: dict,
-            base: str) -> Response:
-    with state.db.transaction() as session:
-        row = ledger.create_visible(session, principal.user_id, principal.email, service_id,
-                                    function_name, body.get("input"))
-    state.plane.dispatcher.publish([row])
+    row = await state.plane.intake.create(Creation(
+        principal.user_id, principal.email, service_id, function_name, body.get("input")))
     return json_response(execution_json(row, base))
 
 

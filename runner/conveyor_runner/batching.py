@@ -4,7 +4,11 @@ A ``BatchSender`` owns a daemon thread that sends queued ``Ticket``\\ s. When no
 flight a ticket leaves at once (low latency at low load); while a request is in flight new
 tickets accumulate and leave together in the next one (large batches at high load, so
 the control plane pays one request and one transaction for many executions). Callers that
-need an answer block on ``Ticket.wait``; the others fire and forget.
+need an answer block on ``Ticket.wait`` (or have ``Ticket.on_done`` call them back, as an
+event loop needs); the others fire and forget.
+
+Used on both sides: the agent's claims and outbox (one request per batch), and the control
+plane's execution intake (one transaction and one publish round per batch).
 
 Guarantees: tickets leave in submission order; every ticket taken is finished (answered,
 or failed with the request's error), so no caller waits forever; after ``stop`` the
@@ -16,9 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any
-
-from conveyor_runner.agent.errors import AgentError, ControlPlaneUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +35,35 @@ class Ticket:
             retrying a request once every ticket in it gave up).
     """
 
-    __slots__ = ("_done", "answer", "error", "give_up", "payload")
+    __slots__ = ("_callbacks", "_done", "_lock", "answer", "error", "give_up", "payload")
 
     def __init__(self, payload: Any, give_up: threading.Event | None = None) -> None:
         self.payload, self.give_up = payload, give_up
         self.answer: Any = None
         self.error: BaseException | None = None
         self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[Ticket], None]] = []
 
     def finish(self, answer: Any = None, error: BaseException | None = None) -> None:
-        """Answer the ticket (first call wins)."""
-        if not self._done.is_set():
+        """Answer the ticket (first call wins), then run its ``on_done`` callbacks."""
+        with self._lock:
+            if self._done.is_set():
+                return
             self.answer, self.error = answer, error
             self._done.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(self)
+
+    def on_done(self, callback: Callable[[Ticket], None]) -> None:
+        """Call ``callback(ticket)`` once it is finished: at once if it already is, else
+        on the thread that finishes it (so the callback must only hand the answer over)."""
+        with self._lock:
+            if not self._done.is_set():
+                self._callbacks.append(callback)
+                return
+        callback(self)
 
     @property
     def done(self) -> bool:
@@ -62,15 +81,25 @@ class Ticket:
 class BatchSender:
     """Sends submitted tickets in batches of at most ``max_batch`` from its own thread.
 
-    Subclasses implement ``_send(tickets, extra)`` (answer every ticket, or raise: the error
-    then fails the unanswered ones) and may add work that is not tickets: ``_take_extra``
-    takes it for the round (under the same lock as the tickets, so it is consistent with
-    them), ``_due`` says it must leave now even without tickets, ``_idle_wait`` how long to
-    sleep otherwise, and ``_has_work`` that some is queued.
+    Subclasses implement ``_send(tickets, extra)`` (answer every ticket, or raise: an error
+    of the ``expected`` classes then fails the unanswered ones as it is, any other is logged
+    as a bug and fails them as ``failure(message)``) and may add work that is not tickets:
+    ``_take_extra`` takes it for the round (under the same lock as the tickets, so it is
+    consistent with them), ``_due`` says it must leave now even without tickets,
+    ``_idle_wait`` how long to sleep otherwise, and ``_has_work`` that some is queued.
+
+    Args:
+        name: the sending thread's name.
+        max_batch: most tickets in one batch.
+        expected: the error classes ``_send`` raises on purpose.
+        failure: makes the error of tickets left unanswered (a bug, a shut-down sender).
     """
 
-    def __init__(self, name: str, max_batch: int) -> None:
+    def __init__(self, name: str, max_batch: int, *,
+                 expected: tuple[type[BaseException], ...],
+                 failure: Callable[[str], BaseException]) -> None:
         self.max_batch = max_batch
+        self._expected, self._failure = expected, failure
         self._cond = threading.Condition()
         self._tickets: deque[Ticket] = deque()
         self._stopping = False
@@ -90,7 +119,7 @@ class BatchSender:
                 self._cond.notify()
                 return
         for ticket in tickets:
-            ticket.finish(error=ControlPlaneUnreachable("the agent is shutting down"))
+            ticket.finish(error=self._failure("the sender is shutting down"))
 
     def stop(self, timeout: float = 30.0) -> None:
         """Send what is queued, then stop the thread (or send it here if it never ran)."""
@@ -142,12 +171,12 @@ class BatchSender:
     def _send_safely(self, batch: list[Ticket], extra: Any) -> None:
         try:
             self._send(batch, extra)
-        except AgentError as exc:
+        except self._expected as exc:
             for ticket in batch:
                 ticket.finish(error=exc)
         except Exception as exc:  # a bug here must not hang the callers
             log.exception("sending a batch failed")
             for ticket in batch:
-                ticket.finish(error=ControlPlaneUnreachable(f"{type(exc).__name__}: {exc}"))
+                ticket.finish(error=self._failure(f"{type(exc).__name__}: {exc}"))
         for ticket in batch:
-            ticket.finish(error=ControlPlaneUnreachable("no answer for this entry"))
+            ticket.finish(error=self._failure("no answer for this entry"))
