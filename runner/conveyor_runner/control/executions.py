@@ -16,7 +16,7 @@ from conveyor_runner.control.execution_inputs import check_inputs
 from conveyor_runner.control.package_spec import find_function
 from conveyor_runner.errors import ConflictError, InvalidInputError, NotFoundError
 from conveyor_runner.ids import new_id, now_iso, parse_iso
-from conveyor_runner.store import executions, packages, services
+from conveyor_runner.store import executions, packages
 from conveyor_runner.store.executions import status_entry
 from conveyor_runner.store.ledger_rows import LedgerRow
 from conveyor_runner.store.services import ExecutionTarget
@@ -55,23 +55,16 @@ def create(session: Session, user_id: str, creator: str, service: ServiceRow,
                   function_name, inputs, extra)
 
 
-def create_visible(session: Session, user_id: str, creator: str, service_id: str,
-                   function_name: str, values: object) -> LedgerRow:
-    """``create`` for a caller who must see the service (the API): one query reads the
-    service, its package and its modules, with the same checks in the same order.
-
-    Raises:
-        NotFoundError: the service, its package or its revision is not visible.
-        InvalidInputError: unknown function or bad inputs, named; nothing is written.
-    """
-    return create_for_target(session, services.visible_target(session, service_id, user_id),
-                             user_id, creator, function_name, values)
-
-
 def create_for_target(session: Session, target: ExecutionTarget, user_id: str, creator: str,
                       function_name: str, values: object) -> LedgerRow:
-    """``create_visible`` for a target already read (by ``services.visible_target``) in
-    this transaction: the intake reads each service once for a batch of creations."""
+    """``create`` for a caller who must see the service (the API), given the service as
+    ``services.visible_target`` read it in this transaction for ``user_id`` (the intake
+    reads each service once for a group of creations); the same checks in the same order.
+
+    Raises:
+        NotFoundError: the package or its revision is not visible.
+        InvalidInputError: unknown function or bad inputs, named; nothing is written.
+    """
     if target.modules is None:
         raise NotFoundError(f"packageRevision: package {target.package_id} has no version "
                             f"{target.package_revision!r}")
