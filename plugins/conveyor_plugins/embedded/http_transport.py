@@ -22,6 +22,7 @@ import os
 
 import requests
 
+from conveyor.client.http_session import HttpSession
 from conveyor.client.urls import api_base, normalise_root
 from conveyor_plugins.embedded.http_consumer import ConsumerGone, GatewayConsumer
 from conveyor_runner.errors import ConfigurationError
@@ -51,7 +52,7 @@ class EmbeddedHttpTransport(QueueTransport):
         if not token:
             raise ConfigurationError("CONVEYOR_TOKEN: required to consume through the queue "
                                      f"gateway at {rest}")
-        self._session = requests.Session()
+        self._session = HttpSession()
         self._session.headers["authorization"] = f"Bearer {token}"
 
     def declare(self, queue: str, *, delivery_timeout: float | None = None) -> None:

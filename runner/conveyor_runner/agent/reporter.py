@@ -13,7 +13,8 @@ the batching itself is ``claims.ClaimSender``'s and ``outbox.Outbox``'s). Retry 
   and results by their claim tokens;
 * a 4xx answer is never retried: it raises ``ReportRejected`` with the server's message.
 
-Thread-safe: one ``requests.Session`` with a connection pool shared by all threads.
+Thread-safe: one ``requests.Session`` (an ``HttpSession``, which reads the environment's
+proxy settings once) with a connection pool shared by all threads.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from conveyor.client.http_session import HttpSession
 from conveyor_runner.agent.errors import ControlPlaneUnreachable, ReportRejected
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ class Reporter:
         self.api_url = api_url.rstrip("/")
         self.service_id, self.replica_id = service_id, replica_id
         self.timeout = timeout
-        self._session = requests.Session()
+        self._session = HttpSession()
         self._session.headers["authorization"] = f"Bearer {token}"
         adapter = HTTPAdapter(pool_maxsize=64, max_retries=0)
         self._session.mount("http://", adapter)

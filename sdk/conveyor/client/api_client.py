@@ -19,6 +19,7 @@ from urllib3.util.retry import Retry
 from .. import exceptions
 from . import tokens
 from .connection import SOURCE_LOGIN_FILE, Connection, ExplicitSettings, resolve
+from .http_session import HttpSession
 from .login_file import LoginFile
 from .settings import CheckoutState, Verbose
 from .urls import api_base, normalise_root
@@ -106,7 +107,7 @@ class ApiClient:
     def _get_session(self) -> requests.Session:
         with self._lock:
             if self._session is None:
-                session = requests.Session()
+                session = HttpSession()
                 retry = Retry(
                     total=self._retries,
                     connect=self._retries,
