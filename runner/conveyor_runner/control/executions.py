@@ -55,15 +55,17 @@ def create(session: Session, user_id: str, creator: str, service: ServiceRow,
                   function_name, inputs, extra)
 
 
-def create_for_target(session: Session, target: ExecutionTarget, user_id: str, creator: str,
-                      function_name: str, values: object) -> LedgerRow:
-    """``create`` for a caller who must see the service (the API), given the service as
+def new_for_target(session: Session, target: ExecutionTarget, user_id: str, creator: str,
+                   function_name: str, values: object) -> dict:
+    """The columns of a new execution (``executions.new_values``) for a caller who must see
+    the service (the API), checked as ``create`` checks, but not written:
+    ``executions.insert_new`` writes many in one statement. ``target`` is the service as
     ``services.visible_target`` read it in this transaction for ``user_id`` (the intake
-    reads each service once for a group of creations); the same checks in the same order.
+    reads each service once for a group of creations).
 
     Raises:
         NotFoundError: the package or its revision is not visible.
-        InvalidInputError: unknown function or bad inputs, named; nothing is written.
+        InvalidInputError: unknown function or bad inputs, named.
     """
     if target.modules is None:
         raise NotFoundError(f"packageRevision: package {target.package_id} has no version "
@@ -73,7 +75,7 @@ def create_for_target(session: Session, target: ExecutionTarget, user_id: str, c
     inputs = _inputs(session, user_id, function, values, None)
     if target.package_name is None:
         raise NotFoundError(f"package {target.package_id} not found")
-    return _write(session, target, creator, function_name, inputs, None)
+    return executions.new_values(**_fields(target, creator, function_name, inputs, None))
 
 
 def _function(service_name: str, modules: list[dict], module_name: str,
@@ -94,14 +96,18 @@ def _inputs(session: Session, user_id: str, function: dict, values: object,
 
 def _write(session: Session, target: ExecutionTarget, creator: str, function_name: str,
            inputs: dict, extra: dict | None) -> LedgerRow:
+    return executions.create(session, **_fields(target, creator, function_name, inputs, extra))
+
+
+def _fields(target: ExecutionTarget, creator: str, function_name: str, inputs: dict,
+            extra: dict | None) -> dict:
     doc = {"packageId": target.package_id, "packageName": target.package_name,
            "packageRevision": target.package_revision, "serviceName": target.service_name,
            "serviceVersion": str(target.revision), **(extra or {})}
-    return executions.create(
-        session, project_id=target.project_id, service_id=target.service_id,
-        function_name=function_name, max_attempts=int(target.doc.get("maxAttempts", 3)),
-        creator=creator, input=inputs, output=None, doc=doc,
-    )
+    return {"project_id": target.project_id, "service_id": target.service_id,
+            "function_name": function_name,
+            "max_attempts": int(target.doc.get("maxAttempts", 3)), "creator": creator,
+            "input": inputs, "output": None, "doc": doc}
 
 
 def claim(row: ExecutionRow, service: ServiceRow, replica_id: str,

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from conveyor_runner.batching import BatchSender, Ticket
 from conveyor_runner.control import executions as ledger
 from conveyor_runner.errors import RequestError, RunnerError
-from conveyor_runner.store import services
+from conveyor_runner.store import executions, services
 from conveyor_runner.store.db import Database
 from conveyor_runner.store.ledger_rows import LedgerRow
 
@@ -98,8 +98,9 @@ class ExecutionIntake(BatchSender):
             ticket.finish(row)
 
     def _write(self, tickets: list[Ticket]) -> list[tuple[Ticket, LedgerRow]]:
-        """One transaction for the group; refused creations are answered at once."""
-        written, targets = [], {}
+        """One transaction and one ``INSERT`` for the group; refused creations are answered
+        at once (nothing is written for them)."""
+        accepted, new, targets = [], [], {}
         with self.db.transaction() as session:
             for ticket in tickets:
                 creation: Creation = ticket.payload
@@ -107,14 +108,15 @@ class ExecutionIntake(BatchSender):
                 try:
                     if key not in targets:  # one read per service and caller in the group
                         targets[key] = services.visible_target(session, *key)
-                    row = ledger.create_for_target(
+                    new.append(ledger.new_for_target(
                         session, targets[key], creation.user_id, creation.creator,
-                        creation.function_name, creation.values)
-                except RequestError as exc:  # refused before anything was written for it
+                        creation.function_name, creation.values))
+                except RequestError as exc:
                     ticket.finish(error=exc)
                     continue
-                written.append((ticket, row))
-        return written
+                accepted.append(ticket)
+            rows = executions.insert_new(session, new)
+        return list(zip(accepted, rows, strict=True))
 
 
 def _settle(answer: asyncio.Future, ticket: Ticket) -> None:

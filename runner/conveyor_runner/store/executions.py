@@ -62,13 +62,24 @@ def create(session: Session, **fields) -> LedgerRow:
     execution is no event source, see ``store.events``); the answer is the row as written,
     a ``LedgerRow`` in no session (a caller that changes it later loads it again).
     """
+    return insert_new(session, [new_values(**fields)])[0]
+
+
+def new_values(**fields) -> dict:
+    """Every column of a new execution (status ``created``, its first status entry, fresh
+    ids); ``fields`` gives the rest (project, service, function, input, ...)."""
     stamp = now_iso()
-    values = {"id": new_id(), "status": "created", "attempts": 0, "to_terminate": False,
-              "published": False, "dispatch_id": new_id(), "replica_id": None,
-              "started_at": None, "created_at": stamp, "updated_at": stamp, "duration": None,
-              "error": None, "status_log": [status_entry("created")], **fields}
-    session.execute(insert(ExecutionRow.__table__), values)
-    return LedgerRow.of(values)
+    return {"id": new_id(), "status": "created", "attempts": 0, "to_terminate": False,
+            "published": False, "dispatch_id": new_id(), "replica_id": None,
+            "started_at": None, "created_at": stamp, "updated_at": stamp, "duration": None,
+            "error": None, "status_log": [status_entry("created")], **fields}
+
+
+def insert_new(session: Session, values: list[dict]) -> list[LedgerRow]:
+    """Insert new executions (``new_values``) in one statement; their rows, in order."""
+    if values:
+        session.execute(insert(ExecutionRow.__table__), values)
+    return [LedgerRow.of(entry) for entry in values]
 
 
 def append_status(row: ExecutionRow, entry: dict) -> None:
