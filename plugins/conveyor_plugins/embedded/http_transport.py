@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import os
 
-import requests
-
-from conveyor.client.http_session import HttpSession
 from conveyor.client.urls import api_base, normalise_root
 from conveyor_plugins.embedded.http_consumer import ConsumerGone, GatewayConsumer
 from conveyor_runner.errors import ConfigurationError
+from conveyor_runner.http_calls import CallFailed, HttpCalls
 from conveyor_runner.queue import Consumer, DeadLetter, QueueTransport, QueueUnavailableError
 
 
@@ -52,8 +50,7 @@ class EmbeddedHttpTransport(QueueTransport):
         if not token:
             raise ConfigurationError("CONVEYOR_TOKEN: required to consume through the queue "
                                      f"gateway at {rest}")
-        self._session = HttpSession()
-        self._session.headers["authorization"] = f"Bearer {token}"
+        self._http = HttpCalls(self.api_url, {"authorization": f"Bearer {token}"})
 
     def declare(self, queue: str, *, delivery_timeout: float | None = None) -> None:
         """No-op: the control plane declares a service's queue when it deploys it."""
@@ -87,7 +84,7 @@ class EmbeddedHttpTransport(QueueTransport):
 
     def close(self) -> None:
         """Release the connection pool (consumers should be closed first)."""
-        self._session.close()
+        self._http.close()
 
     def _consume_only(self, operation: str) -> ConfigurationError:
         return ConfigurationError(
@@ -104,17 +101,16 @@ class EmbeddedHttpTransport(QueueTransport):
             ConfigurationError: any other 4xx (unknown queue, rejected token, bad tag).
         """
         try:
-            response = self._session.request(method, self.api_url + path, json=body,
-                                             timeout=timeout)
-        except requests.RequestException as exc:
+            reply = self._http.call(method, path, body, timeout)
+        except CallFailed as exc:
             raise QueueUnavailableError(f"queue gateway {self.api_url}: {exc}") from exc
-        if response.status_code == 404 and "/consumers/" in path:
+        if reply.status == 404 and "/consumers/" in path:
             raise ConsumerGone(path)
-        if response.status_code >= 500:
-            raise QueueUnavailableError(f"queue gateway: HTTP {response.status_code}")
-        if response.status_code >= 400:
+        if reply.status >= 500:
+            raise QueueUnavailableError(f"queue gateway: HTTP {reply.status}")
+        if reply.status >= 400:
             raise ConfigurationError(f"queue gateway refused {path}: HTTP "
-                                     f"{response.status_code} {response.text[:300]}")
-        return response.json() if response.content else {}
+                                     f"{reply.status} {reply.message()}")
+        return reply.json()
 
 

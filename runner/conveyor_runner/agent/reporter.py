@@ -13,8 +13,7 @@ the batching itself is ``claims.ClaimSender``'s and ``outbox.Outbox``'s). Retry 
   and results by their claim tokens;
 * a 4xx answer is never retried: it raises ``ReportRejected`` with the server's message.
 
-Thread-safe: one ``requests.Session`` (an ``HttpSession``, which reads the environment's
-proxy settings once) with a connection pool shared by all threads.
+Thread-safe: one connection pool (``http_calls.HttpCalls``) shared by all threads.
 """
 
 from __future__ import annotations
@@ -24,11 +23,8 @@ import random
 import threading
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-
-from conveyor.client.http_session import HttpSession
 from conveyor_runner.agent.errors import ControlPlaneUnreachable, ReportRejected
+from conveyor_runner.http_calls import CallFailed, HttpCalls
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +50,7 @@ class Reporter:
         self.api_url = api_url.rstrip("/")
         self.service_id, self.replica_id = service_id, replica_id
         self.timeout = timeout
-        self._session = HttpSession()
-        self._session.headers["authorization"] = f"Bearer {token}"
-        adapter = HTTPAdapter(pool_maxsize=64, max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        self._http = HttpCalls(self.api_url, {"authorization": f"Bearer {token}"})
 
     # -- the calls ----------------------------------------------------------------------
 
@@ -92,18 +84,17 @@ class Reporter:
 
     def close(self) -> None:
         """Release the connection pool."""
-        self._session.close()
+        self._http.close()
 
     # -- retries ------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, body: dict, *, attempts: int | None = ATTEMPTS,
               give_up: Any = None, timeout: float | None = None) -> Any:
         """Send until a 2xx (returned as JSON) or a 4xx (raised); retry the rest."""
-        url = self.api_url + path
         delay, tried = BACKOFF_START, 0
         while True:
             tried += 1
-            problem = self._send_once(method, url, body, timeout or self.timeout)
+            problem = self._send_once(method, path, body, timeout or self.timeout)
             if not isinstance(problem, str):
                 return problem
             if (attempts is not None and tried >= attempts) or (give_up and give_up.is_set()):
@@ -119,21 +110,14 @@ class Reporter:
                 threading.Event().wait(wait)
             delay = min(delay * 2, BACKOFF_CAP)
 
-    def _send_once(self, method: str, url: str, body: dict, timeout: float) -> Any:
+    def _send_once(self, method: str, path: str, body: dict, timeout: float) -> Any:
         """The parsed 2xx body, or a string describing a retryable failure."""
         try:
-            response = self._session.request(method, url, json=body, timeout=timeout)
-        except requests.RequestException as exc:
-            return f"{type(exc).__name__}: {exc}"
-        if response.status_code >= 500:
-            return f"HTTP {response.status_code}: {_message(response)}"
-        if response.status_code >= 400:
-            raise ReportRejected(response.status_code, _message(response))
-        return response.json() if response.content else {}
-
-
-def _message(response: requests.Response) -> str:
-    try:
-        return str(response.json().get("message") or response.text[:300])
-    except (ValueError, AttributeError):
-        return response.text[:300]
+            reply = self._http.call(method, path, body, timeout)
+        except CallFailed as exc:
+            return str(exc)
+        if reply.status >= 500:
+            return f"HTTP {reply.status}: {reply.message()}"
+        if reply.status >= 400:
+            raise ReportRejected(reply.status, reply.message())
+        return reply.json()
