@@ -11,7 +11,7 @@ from conveyor_runner.control.auth import Principal
 from conveyor_runner.errors import InvalidInputError
 from conveyor_runner.ids import new_id, now_iso
 from conveyor_runner.storage.driver import StorageDriver
-from conveyor_runner.store import datasets, items
+from conveyor_runner.store import items
 from conveyor_runner.store.db import Database
 from conveyor_runner.store.tables import ItemRow
 
@@ -65,11 +65,11 @@ def store_upload(db: Database, storage: StorageDriver, principal: Principal,
         raise InvalidInputError(f"mode: must be one of {', '.join(MODES)}", field="mode")
     filename = items.normalize_path(upload.filename, "path")
     with db.transaction() as session:
-        dataset = datasets.visible_dataset(session, upload.dataset_id, principal.user_id)
-        existing = items.find_by_filename(session, dataset.id, filename)
-        if existing is not None and upload.mode == "skip":
-            return existing, "skip"
-        existing_id = existing.id if existing is not None else None
+        existing_id = items.item_at(session, upload.dataset_id, principal.user_id, filename)
+        if existing_id is not None and upload.mode == "skip":
+            existing = session.get(ItemRow, existing_id)
+            if existing is not None:  # else deleted a moment ago: the path is free
+                return existing, "skip"
     header = upload.stream.read(media.HEADER_BYTES)
     upload.stream.seek(0)
     key = f"items/{upload.dataset_id}/{new_id()}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -76,6 +76,30 @@ def find_by_filename(session: Session, dataset_id: str, filename: str) -> ItemRo
     return session.scalar(
         select(ItemRow).where(ItemRow.dataset_id == dataset_id, ItemRow.filename == filename)
     )
+
+
+#: Built once: the upload path asks it for every file.
+_UPLOAD_TARGET = (
+    select(DatasetRow.id, ItemRow.id)
+    .join(MemberRow, MemberRow.project_id == DatasetRow.project_id)
+    .outerjoin(ItemRow, and_(ItemRow.dataset_id == DatasetRow.id,
+                             ItemRow.filename == bindparam("filename")))
+    .where(DatasetRow.id == bindparam("dataset_id"), MemberRow.user_id == bindparam("user_id"))
+)
+
+
+def item_at(session: Session, dataset_id: str, user_id: str, filename: str) -> str | None:
+    """The id of the item at ``filename`` (None if the path is free), in one query with
+    the check that the user is a member of the dataset's project.
+
+    Raises:
+        NotFoundError: the dataset is not visible to the user.
+    """
+    found = session.execute(_UPLOAD_TARGET, {"dataset_id": dataset_id, "user_id": user_id,
+                                             "filename": filename}).first()
+    if found is None:
+        raise NotFoundError(f"dataset {dataset_id} not found")
+    return found[1]
 
 
 def ensure_folders(session: Session, dataset_id: str, folder: str, creator: str) -> None:
