@@ -8,12 +8,18 @@ import time
 from pathlib import Path
 
 MAIN = '''
+import time
+
 import conveyor as dl
 
 
 class ServiceRunner(dl.BaseServiceRunner):
     def noop(self, value=0):
         return value
+
+    def pause(self, seconds=0.0):
+        time.sleep(seconds)
+        return seconds
 '''
 
 PACKAGE = {
@@ -21,6 +27,8 @@ PACKAGE = {
     "modules": [{"name": "default_module", "entryPoint": "main.py", "className": "ServiceRunner",
                  "initInputs": [],
                  "functions": [{"name": "noop", "input": [{"name": "value", "type": "Integer"}],
+                                "output": []},
+                               {"name": "pause", "input": [{"name": "seconds", "type": "Float"}],
                                 "output": []}]}],
 }
 

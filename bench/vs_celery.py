@@ -4,9 +4,9 @@ Both run no-op work with 10 concurrent slots on this machine: 5,000 async execut
 (Conveyor: every one recorded in the ledger with its status history; Celery: with a
 result backend, acks late) and 300 sync round trips. Also prints, for Conveyor, the time
 from an execution queued on a service at zero replicas to its success, and from a burst of
-500 executions to the autoscaler reaching its target replica count. Needs RabbitMQ
-(CONVEYOR_TEST_AMQP_URL) and Celery (`pip install -e '.[bench]'`); the Celery result
-backend is Redis when it answers on 127.0.0.1:6379, else RPC over RabbitMQ.
+500 executions (50 ms of work each) to the autoscaler reaching its target replica count.
+Needs RabbitMQ (CONVEYOR_TEST_AMQP_URL) and Celery (`pip install -e '.[bench]'`); the
+Celery result backend is Redis when it answers on 127.0.0.1:6379, else RPC over RabbitMQ.
 
     python bench/vs_celery.py [--count 5000] [--sync 300] [--burst 500]
 """
@@ -120,7 +120,9 @@ def cold_start(dl, project) -> float:
 
 def burst_scale(dl, project, burst: int) -> tuple[float, int]:
     """Seconds from a burst of executions to the autoscaler's target replicas being ready."""
-    # One slot per replica, so a burst of no-ops outlasts the replicas' start-up.
+    # One slot per replica, and 50 ms of work per execution: the burst (25 s of work for
+    # one replica) outlasts the replicas' start-up. A burst of no-ops drained before the
+    # autoscaler's later replicas were up, so it never reached its target.
     scaler = {"type": "rabbitmq", "minReplicas": 1, "maxReplicas": 4, "queueLength": 100,
               "cooldownPeriod": 60, "pollingInterval": 1}
     service = deploy_noop(dl, project, {"autoscaler": scaler, "concurrency": 1}, name="burst")
@@ -130,11 +132,12 @@ def burst_scale(dl, project, burst: int) -> tuple[float, int]:
     target = min(4, -(-burst // 100))
     started = time.perf_counter()
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda i: service.execute(function_name="noop",
-                                                execution_input={"value": i}), range(burst)))
+        list(pool.map(lambda i: service.execute(function_name="pause",
+                                                execution_input={"seconds": 0.05}),
+                      range(burst)))
     while _replicas(service) < target:
         if time.perf_counter() - started > 300:
-            raise RuntimeError(f"the autoscaler did not reach {target} replicas")
+            raise RuntimeError(f"the autoscaler did not reach {target} replicas in 300 s")
         time.sleep(0.2)
     elapsed = time.perf_counter() - started
     _all_done(dl, service, burst)
