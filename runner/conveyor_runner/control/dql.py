@@ -363,6 +363,10 @@ def compare(doc: Any, path: tuple[str, ...], op: str, value: Any) -> bool:
     """Evaluate one comparison at ``path`` of ``doc``; never raises on odd data."""
     if op in NEGATIONS:
         return not compare(doc, path, NEGATIONS[op], value)
+    if value is not None and op in COMPARISONS:
+        leaf = _single_value(doc, path)
+        if leaf is not _LISTED:  # the common case: one value or none, no lists to search
+            return leaf is not _MISSING and _holds(op, leaf, value)
     reached = _reach(doc, path)
     if op == "$exists":
         return bool(reached) == value
@@ -378,8 +382,34 @@ def _test(op: str, value: Any, items: list, reached: list) -> bool:
         return any(isinstance(i, str) and pattern.search(i) is not None for i in items)
     if value is None:
         return not reached or any(i is None for i in items)
-    kind, test = _kind(value), COMPARISONS[op]
-    return any(_kind(i) == kind and test(i, value) for i in items)
+    return any(_holds(op, i, value) for i in items)
+
+
+def _holds(op: str, item: Any, value: Any) -> bool:
+    """``item <op> value`` for values of one kind; objects and arrays have no order."""
+    if _kind(item) != _kind(value):
+        return False
+    try:
+        return COMPARISONS[op](item, value)
+    except TypeError:
+        return False
+
+
+_MISSING, _LISTED = object(), object()
+
+
+def _single_value(doc: Any, path: tuple[str, ...]) -> Any:
+    """The value at ``path`` if no list lies on the way or at its end (then the general
+    any-element comparison reduces to one test); ``_MISSING`` if the path does not exist,
+    ``_LISTED`` if a list was met (the caller takes the general way)."""
+    current = doc
+    for key in path:
+        if isinstance(current, list):
+            return _LISTED
+        if not isinstance(current, dict) or key not in current:
+            return _MISSING
+        current = current[key]
+    return _LISTED if isinstance(current, list) else current
 
 
 def _reach(doc: Any, path: tuple[str, ...]) -> list:
