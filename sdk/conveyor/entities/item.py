@@ -6,7 +6,7 @@ import mimetypes
 from enum import Enum
 from typing import Any
 
-from .base import BaseEntity, Field
+from .base import BaseEntity, Field, Timestamped
 
 
 class ItemStatus(str, Enum):
@@ -23,7 +23,7 @@ class ExportMetadata(Enum):
     FROM_JSON = "from_json"
 
 
-class Item(BaseEntity):
+class Item(Timestamped, BaseEntity):
     """Item entity; ``filename`` is the full remote path (``/dir/a.jpg``)."""
 
     _repr_fields = ("id", "filename", "type")
@@ -216,11 +216,6 @@ class Item(BaseEntity):
         """Where the binary is read: a link's ``ref`` for link items, else ``stream``."""
         link = (self.system.get("shebang") or {}).get("linkInfo") or {}
         return link.get("ref") or self.stream
-
-    @property
-    def createdAt(self) -> Any:  # noqa: N802 - dtlpy name
-        """dtlpy alias of ``created_at``."""
-        return self.created_at
 
     @property
     def datasetId(self) -> Any:  # noqa: N802 - dtlpy name

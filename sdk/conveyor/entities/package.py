@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any
 
 from .. import exceptions
-from .base import BaseEntity, Field, Timestamped
+from .base import BaseEntity, Field, InProject, Timestamped
 from .codebase import PackageCodebaseType, _ClientCodebase, load_codebase
 from .package_decorators import PackageDecorators
 from .package_module import load_modules
@@ -77,7 +77,7 @@ def _load_slots(value: Any) -> list:
             for s in (value if isinstance(value, list) else [value])]
 
 
-class Package(Timestamped, BaseEntity):
+class Package(Timestamped, InProject, BaseEntity):
     """Package entity (dtlpy-contract §4.4).
 
     Build it with ``Package.from_json(_json, client_api, project)`` (from the server) or
@@ -136,19 +136,11 @@ class Package(Timestamped, BaseEntity):
         return self.packages._get_json(self.id)
 
     # ----------------------------------------------------------------- relations
-    @property
-    def project(self) -> Any:
-        """The package's Project (a lazy stub built from ``project_id``)."""
-        if self._project is None and self.project_id:
-            from .project import Project
-
-            self._project = Project.from_json({"id": self.project_id}, self._client_api,
-                                              is_fetched=False)
-        return self._project
-
-    @project.setter
-    def project(self, value: Any) -> None:
+    def _set_project(self, value: Any) -> None:
         self._project = value
+
+    #: ``InProject``'s lazy stub, settable too (callers attach the Project they hold).
+    project = InProject.project.setter(_set_project)
 
     @property
     def packages(self):
