@@ -18,7 +18,13 @@ from conveyor_plugins.embedded.consumer import EmbeddedConsumer, EmbeddedDeliver
 from conveyor_plugins.embedded.owners import Incarnation, reap_if_dead
 from conveyor_plugins.embedded.url import parse_url
 from conveyor_plugins.embedded.wakeup import Signal, signal_for
-from conveyor_runner.queue import DeadLetter, QueueTransport, QueueUnavailableError
+from conveyor_runner.queue import (
+    DeadLetter,
+    Message,
+    PartialPublishError,
+    QueueTransport,
+    QueueUnavailableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -140,15 +146,24 @@ class EmbeddedTransport(QueueTransport):
             QueueUnavailableError: another process held the file's write lock for longer
                 than the busy timeout (10 s).
         """
-        _check_queue(queue)
-        encoded = _encode_headers(headers)
-        if not isinstance(body, (bytes, bytearray, memoryview)):
-            raise TypeError(f"body must be bytes, not {type(body).__name__}")
-        if not isinstance(message_id, str) or not message_id:
-            raise TypeError("message_id must be a non-empty string")
-        with self._db() as db:
-            db.execute("INSERT INTO messages (queue, message_id, body, headers) "
-                       "VALUES (?, ?, ?, ?)", (queue, message_id, bytes(body), encoded))
+        self.publish_many([Message(queue, body, message_id, headers)])
+
+    def publish_many(self, messages: list[Message]) -> None:
+        """Append every message in one transaction: all are committed, or none.
+
+        Raises:
+            PartialPublishError: the file's write lock stayed taken past the busy timeout
+                (``stored`` is empty: nothing was written).
+        """
+        rows = [_message_row(message) for message in messages]
+        if not rows:
+            return
+        try:
+            with self._transaction() as db:
+                db.executemany("INSERT INTO messages (queue, message_id, body, headers) "
+                               "VALUES (?, ?, ?, ?)", rows)
+        except QueueUnavailableError as exc:
+            raise PartialPublishError(str(exc), []) from exc
         self.signal.notify()
 
     def consume(self, queue: str, *, prefetch: int) -> EmbeddedConsumer:
@@ -297,6 +312,17 @@ class EmbeddedTransport(QueueTransport):
 def _check_queue(queue: str) -> None:
     if not isinstance(queue, str) or not queue:
         raise TypeError("queue must be a non-empty string")
+
+
+def _message_row(message: Message) -> tuple[str, str, bytes, str]:
+    """The ``messages`` row of a message to publish, after checking its fields."""
+    _check_queue(message.queue)
+    if not isinstance(message.body, (bytes, bytearray, memoryview)):
+        raise TypeError(f"body must be bytes, not {type(message.body).__name__}")
+    if not isinstance(message.message_id, str) or not message.message_id:
+        raise TypeError("message_id must be a non-empty string")
+    return (message.queue, message.message_id, bytes(message.body),
+            _encode_headers(message.headers))
 
 
 def _encode_headers(headers: dict[str, str] | None) -> str:

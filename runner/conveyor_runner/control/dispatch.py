@@ -11,7 +11,12 @@ from datetime import timedelta
 
 from conveyor_runner.ids import new_id, now_iso, parse_iso, to_iso
 from conveyor_runner.queue.messages import ExecutionMessage, queue_name
-from conveyor_runner.queue.transport import QueueTransport, QueueUnavailableError
+from conveyor_runner.queue.transport import (
+    Message,
+    PartialPublishError,
+    QueueTransport,
+    QueueUnavailableError,
+)
 from conveyor_runner.store import executions
 from conveyor_runner.store.db import Database
 from conveyor_runner.store.tables import ExecutionRow
@@ -54,19 +59,18 @@ class Dispatcher:
 
         A failure leaves them unpublished; the sweeper retries them, so callers may ignore it.
         """
-        rows, done = list(rows), []
-        for row in rows:
-            message = ExecutionMessage(row.id, row.service_id, row.function_name, row.dispatch_id)
-            try:
-                self.queue.publish(queue_name(row.service_id), message.encode(),
-                                   message_id=row.id)
-            except QueueUnavailableError as exc:
-                # The queue is down: don't make every remaining row wait out its own
-                # bounded retry; the sweeper publishes them once it is back.
-                log.warning("publishing execution %s failed; %d left for the sweeper: %s",
-                            row.id, len(rows) - len(done), exc)
-                break
-            done.append(row.id)
+        rows = list(rows)
+        messages = [Message(queue_name(row.service_id), ExecutionMessage(
+            row.id, row.service_id, row.function_name, row.dispatch_id).encode(), row.id)
+            for row in rows]
+        try:
+            self.queue.publish_many(messages)
+            done = [row.id for row in rows]
+        except QueueUnavailableError as exc:
+            # The queue is down: the sweeper publishes the rest once it is back.
+            done = exc.stored if isinstance(exc, PartialPublishError) else []
+            log.warning("publishing %d execution(s) failed; %d left for the sweeper: %s",
+                        len(rows), len(rows) - len(done), exc)
         if done:
             with self._confirmed_lock:
                 self._confirmed.extend(done)

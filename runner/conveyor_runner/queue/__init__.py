@@ -4,8 +4,11 @@ from conveyor_runner.queue.transport import (
     Consumer,
     DeadLetter,
     Delivery,
+    Message,
+    PartialPublishError,
     QueueTransport,
     QueueUnavailableError,
 )
 
-__all__ = ["Consumer", "DeadLetter", "Delivery", "QueueTransport", "QueueUnavailableError"]
+__all__ = ["Consumer", "DeadLetter", "Delivery", "Message", "PartialPublishError",
+           "QueueTransport", "QueueUnavailableError"]

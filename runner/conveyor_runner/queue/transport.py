@@ -25,6 +25,24 @@ class QueueUnavailableError(RunnerError):
     """The queue backend could not be reached within the bounded wait (retryable)."""
 
 
+class PartialPublishError(QueueUnavailableError):
+    """``publish_many`` stored only some of its messages; ``stored`` lists their ids."""
+
+    def __init__(self, message: str, stored: list[str]) -> None:
+        super().__init__(message)
+        self.stored = stored
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message to publish: its queue, opaque body, id and string headers."""
+
+    queue: str
+    body: bytes
+    message_id: str
+    headers: dict[str, str] | None = None
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     """A message set aside with the reason it could not be processed."""
@@ -162,6 +180,27 @@ class QueueTransport(abc.ABC):
         Raises:
             QueueUnavailableError: the backend did not confirm within the bounded wait.
         """
+
+    def publish_many(self, messages: list[Message]) -> None:
+        """Durably enqueue several messages; returns only once the backend stored them all.
+
+        Messages are enqueued in order per queue. This default publishes them one by one
+        and stops at the first that fails; transports that can have many messages stored
+        in one round trip override it.
+
+        Raises:
+            PartialPublishError: some were not stored in the bounded wait; ``stored``
+                names those that were (the rest may be published again).
+        """
+        stored: list[str] = []
+        for message in messages:
+            try:
+                self.publish(message.queue, message.body, message_id=message.message_id,
+                             headers=message.headers)
+            except QueueUnavailableError as exc:
+                raise PartialPublishError(f"{len(stored)} of {len(messages)} messages "
+                                          f"stored: {exc}", stored) from exc
+            stored.append(message.message_id)
 
     @abc.abstractmethod
     def consume(self, queue: str, *, prefetch: int) -> Consumer:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from conveyor_runner.queue import Consumer, Delivery, QueueTransport
+from conveyor_runner.queue import Consumer, Delivery, Message, QueueTransport
 
 #: A receive timeout for "nothing should come": short, because the tests expect None.
 EMPTY = 0.2
@@ -93,6 +93,25 @@ class QueueTransportContract:
     def test_delivers_in_publish_order(self, transport, queue, consume):
         ids = publish_many(transport, queue, 25)
         assert [d.message_id for d in receive_n(consume(queue, prefetch=25), 25)] == ids
+
+    def test_publish_many_stores_a_group_in_order_across_queues(self, transport, queue, consume):
+        other = f"{queue}-other"
+        transport.declare(other)
+        try:
+            group = [Message(queue if index % 3 else other, f"body-{index}".encode(),
+                             f"g-{index:03d}", {"n": str(index)}) for index in range(60)]
+            transport.publish_many(group)
+            for name in (queue, other):
+                mine = [m for m in group if m.queue == name]
+                got = receive_n(consume(name, prefetch=len(mine)), len(mine))
+                assert [(d.message_id, d.body, d.headers) for d in got] == [
+                    (m.message_id, m.body, m.headers) for m in mine]
+        finally:
+            transport.delete_queue(other)
+
+    def test_publish_many_of_nothing_does_nothing(self, transport, queue):
+        transport.publish_many([])
+        assert transport.depth(queue) == 0
 
     def test_queues_are_isolated(self, transport, queue, consume):
         other = f"{queue}-other"
