@@ -22,7 +22,7 @@ import pytest
 from conveyor_plugins.rabbitmq.transport import RabbitmqTransport
 from conveyor_runner.errors import ConfigurationError
 from conveyor_runner.plugin.manager import build_registries, get_plugin_manager
-from conveyor_runner.queue import QueueUnavailableError
+from conveyor_runner.queue import Message, QueueUnavailableError
 from conveyor_runner.testing.contracts.queue import (
     EMPTY,
     PROMPT,
@@ -208,6 +208,23 @@ def test_publishing_to_an_undeclared_queue_declares_it(transport, queues):
     transport.delete_queue(name)
     transport.publish(name, b"kept", message_id="kept-1")
     assert transport.depth(name) == 1
+
+
+def test_a_group_with_an_undeclared_queue_is_stored_whole(transport, queues):
+    # The missing queue's messages come back unroutable while the others are confirmed:
+    # only they are sent again, once their queue is declared; none is stored twice.
+    present, missing = queues(), queues()
+    transport.delete_queue(missing)
+    group = [Message(missing if index % 4 == 1 else present, b"x", f"grp-{index:03d}")
+             for index in range(40)]
+    transport.publish_many(group)
+    assert transport.depth(present) == 30 and transport.depth(missing) == 10
+    consumer = transport.consume(missing, prefetch=10)
+    try:
+        assert [d.message_id for d in receive_n(consumer, 10)] == [
+            m.message_id for m in group if m.queue == missing]
+    finally:
+        consumer.close()
 
 
 def test_redeclaring_with_other_arguments_keeps_the_queue(amqp_url, transport, queues, caplog):

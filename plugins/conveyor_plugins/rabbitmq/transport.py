@@ -6,18 +6,26 @@ import functools
 import logging
 import threading
 import time
+import weakref
 from datetime import datetime, timezone
 
 import pika
-from pika.exceptions import AMQPChannelError, UnroutableError
+from pika.exceptions import AMQPChannelError
 
 from conveyor_plugins.rabbitmq import dead_letters, topology
+from conveyor_plugins.rabbitmq.confirms import ConfirmedPublisher, GroupOutcome, Outgoing
 from conveyor_plugins.rabbitmq.connection import Link
 from conveyor_plugins.rabbitmq.consumer import RabbitmqConsumer
 from conveyor_plugins.rabbitmq.errors import translate, translate_errors
 from conveyor_plugins.rabbitmq.url import parse_url
 from conveyor_runner.errors import ConfigurationError
-from conveyor_runner.queue import DeadLetter, QueueTransport, QueueUnavailableError
+from conveyor_runner.queue import (
+    DeadLetter,
+    Message,
+    PartialPublishError,
+    QueueTransport,
+    QueueUnavailableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +66,10 @@ class RabbitmqTransport(QueueTransport):
         super().__init__(url)
         self.settings = parse_url(url)
         self.url_shown = self.settings.redacted_url
+        # One ConfirmedPublisher per channel the link opens (a new one after a reconnect).
+        self._publishers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._link = Link(self.settings.parameters, url=self.url_shown, name="publisher",
-                          on_channel=lambda channel: channel.confirm_delivery())
+                          on_channel=self._on_channel)
         connection = self._link.start()
         self.features = topology.BrokerFeatures.from_server_properties(
             connection._impl.server_properties)
@@ -141,15 +151,22 @@ class RabbitmqTransport(QueueTransport):
         Raises:
             QueueUnavailableError: not confirmed within ``publish_timeout`` seconds.
         """
-        topology.check_queue_name(queue)
-        if not isinstance(body, (bytes, bytearray, memoryview)):
-            raise TypeError(f"body must be bytes, not {type(body).__name__}")
-        if not isinstance(message_id, str) or not message_id:
-            raise TypeError("message_id must be a non-empty string")
-        properties = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent,
-                                          message_id=message_id,
-                                          headers=_check_headers(headers) or None)
-        self._publish(queue, bytes(body), properties)
+        self.publish_many([Message(queue, body, message_id, headers)])
+
+    def publish_many(self, messages: list[Message]) -> None:
+        """Store persistent messages; returns once the broker confirmed every one.
+
+        The whole group is sent, then its confirms are awaited together: one round trip
+        for the group instead of one per message. Missing queues are declared as for
+        :meth:`publish`; messages the broker did not confirm are sent again until
+        ``publish_timeout`` seconds have passed.
+
+        Raises:
+            PartialPublishError: some were not confirmed in time; ``stored`` names those
+                that were.
+        """
+        group = [Outgoing(m.queue, bytes(m.body), _properties(m)) for m in messages]
+        self._publish(group)
 
     def consume(self, queue: str, *, prefetch: int) -> RabbitmqConsumer:
         """A consumer of ``queue`` (own connection) with at most ``prefetch`` unsettled."""
@@ -170,44 +187,67 @@ class RabbitmqTransport(QueueTransport):
 
     # -- internals -----------------------------------------------------------------
 
-    def _publish(self, queue: str, body: bytes, properties: pika.BasicProperties) -> None:
+    def _publish(self, group: list[Outgoing]) -> None:
+        """Publish ``group`` until every message is confirmed or ``publish_timeout`` passed."""
         deadline = time.monotonic() + self.settings.publish_timeout
-        delay, declared, last = 0.1, False, None
-        operation = functools.partial(_basic_publish, queue, body, properties)
-        while True:
+        delay, declared, last = 0.1, set(), None
+        pending, stored = list(group), []
+        while pending:
             self._check_open()
             try:
-                self._link.call(operation, timeout=max(deadline - time.monotonic(), 0.05))
-                return
-            except UnroutableError:
-                if declared:
-                    raise QueueUnavailableError(
-                        f"RabbitMQ at {self.url_shown} keeps returning messages for queue "
-                        f"{queue!r} as unroutable") from None
-                self._declare_missing(queue)
-                declared = True
-                continue
+                outcome = self._link.call(
+                    functools.partial(self._publish_group, pending, deadline),
+                    timeout=max(deadline - time.monotonic(), 0.05))
             except (QueueUnavailableError, AMQPChannelError) as exc:
-                translated = translate(exc, self.url_shown, f"publishing to {queue}")
+                translated = translate(exc, self.url_shown, "publishing")
                 if isinstance(translated, ConfigurationError):
                     raise translated from exc
                 last = exc
+            else:
+                stored += [pending[i] for i in outcome.stored]
+                missing = {pending[i].queue for i in outcome.unroutable}
+                if missing & declared:
+                    raise PartialPublishError(
+                        f"RabbitMQ at {self.url_shown} keeps returning messages for queue "
+                        f"{sorted(missing & declared)[0]!r} as unroutable", _ids(stored))
+                for queue in sorted(missing):
+                    self._declare_missing(queue)
+                declared |= missing
+                if outcome.refused or outcome.unsettled:
+                    last = (f"{len(outcome.refused)} refused (nack), "
+                            f"{len(outcome.unsettled)} not confirmed")
+                pending = [pending[i] for i in sorted(
+                    outcome.unroutable + outcome.refused + outcome.unsettled)]
+                if pending and not (outcome.refused or outcome.unsettled):
+                    continue  # only unroutable ones: their queues exist now
+            if not pending:
+                return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise QueueUnavailableError(
-                    f"message {properties.message_id!r} was not stored in queue {queue!r}: "
-                    f"RabbitMQ at {self.url_shown} did not confirm it within "
-                    f"{self.settings.publish_timeout:g} s ({last})") from last
+                more = f" (and {len(pending) - 1} more)" if len(pending) > 1 else ""
+                raise PartialPublishError(
+                    f"message {pending[0].properties.message_id!r} was not stored in queue "
+                    f"{pending[0].queue!r}{more}: RabbitMQ at {self.url_shown} did not confirm "
+                    f"it within {self.settings.publish_timeout:g} s ({last})", _ids(stored))
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, 2.0)
+
+    def _publish_group(self, group: list[Outgoing], deadline: float, channel,
+                       _generation) -> GroupOutcome:
+        # On the I/O thread: the channel's publisher was made when the channel opened.
+        return self._publishers[channel].publish(
+            group, timeout=max(deadline - time.monotonic(), 0.05))
+
+    def _on_channel(self, channel) -> None:
+        self._publishers[channel] = ConfirmedPublisher(channel, self.settings.publish_timeout)
 
     def _publish_dead_letter(self, queue: str, delivery, reason: str) -> None:
         headers = dict(delivery.headers)
         headers[topology.REASON_HEADER] = reason
         headers[topology.DEAD_AT_HEADER] = _now_iso()
-        self._publish(topology.dlq_name(queue), delivery.body, pika.BasicProperties(
+        self._publish([Outgoing(topology.dlq_name(queue), delivery.body, pika.BasicProperties(
             delivery_mode=pika.DeliveryMode.Persistent,
-            message_id=delivery.message_id or None, headers=headers))
+            message_id=delivery.message_id or None, headers=headers))])
 
     def _declare_missing(self, queue: str) -> None:
         log.warning("queue %r did not exist on RabbitMQ at %s when a message was published "
@@ -249,13 +289,19 @@ class RabbitmqTransport(QueueTransport):
             self._consumers.discard(consumer)
 
 
-# -- operations run on the I/O thread ------------------------------------------------
+def _properties(message: Message) -> pika.BasicProperties:
+    topology.check_queue_name(message.queue)
+    if not isinstance(message.body, (bytes, bytearray, memoryview)):
+        raise TypeError(f"body must be bytes, not {type(message.body).__name__}")
+    if not isinstance(message.message_id, str) or not message.message_id:
+        raise TypeError("message_id must be a non-empty string")
+    return pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent,
+                                message_id=message.message_id,
+                                headers=_check_headers(message.headers) or None)
 
-def _basic_publish(queue: str, body: bytes, properties: pika.BasicProperties, channel,
-                   _generation) -> None:
-    # Confirm mode: returns once the broker acked; raises UnroutableError (no such queue,
-    # thanks to mandatory) or NackError (the broker could not store it).
-    channel.basic_publish("", queue, body, properties, mandatory=True)
+
+def _ids(messages: list[Outgoing]) -> list[str]:
+    return [m.properties.message_id for m in messages]
 
 
 def _check_headers(headers: dict[str, str] | None) -> dict[str, str]:
