@@ -1,4 +1,5 @@
-"""Every route of the API: ``gate_router`` at the host root, the module routers under /api/v1.
+"""Every route of the API: the login gate and the health probes at the host root, the
+module routers under /api/v1.
 
 ``install`` adds each module's routes to the application's own router, flat and with the
 prefix applied, instead of including the routers: an included router is matched level by
@@ -20,6 +21,7 @@ from conveyor_runner.api.routes import (
     datasets,
     executions,
     faas_query,
+    health,
     items,
     packages,
     projects,
@@ -31,6 +33,9 @@ from conveyor_runner.api.routes import (
 
 API_PREFIX = "/api/v1"
 gate_router = auth.gate_router
+#: Routers served at the host root, outside /api/v1: the login gate and the probes
+#: (``health`` declares no principal dependency, so its routes stay unauthenticated).
+ROOT_ROUTERS = (gate_router, health.router)
 #: Hot modules first (see the module docstring); within a module, its own order is kept.
 API_MODULES = (replicas, queues, executions, auth, projects, bots, datasets, dataset_query,
                items, annotations, commands, packages, services, triggers, faas_query)
@@ -45,9 +50,10 @@ _COPIED = ("response_model", "status_code", "tags", "dependencies", "summary", "
 
 
 def install(app: FastAPI) -> None:
-    """Add the gate's routes and every module's routes (under ``/api/v1``) to ``app``."""
-    for route in gate_router.routes:
-        _add(app, "", route)
+    """Add the root routes and every module's routes (under ``/api/v1``) to ``app``."""
+    for root_router in ROOT_ROUTERS:
+        for route in root_router.routes:
+            _add(app, "", route)
     for module in API_MODULES:
         for route in module.router.routes:
             _add(app, API_PREFIX, route)
