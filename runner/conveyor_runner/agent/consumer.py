@@ -1,8 +1,8 @@
 """ExecutionConsumer: deliveries -> claim -> invoke -> report -> ack.
 
-The receive loop takes up to as many deliveries as it has free slots (``concurrency``,
-which is also the consumer's prefetch, so a delivery is never taken that cannot start)
-and gives each a handler thread of its own:
+The receive loop takes up to as many deliveries as it has free slots (``concurrency``
+slots: a delivery is never taken that cannot start) and gives each a handler thread of
+its own:
 
 1. decode the ``ExecutionMessage``; undecodable -> ``dead_letter(reason)``;
 2. claim it -- the claims of one receive leave together, in one request
@@ -16,8 +16,11 @@ and gives each a handler thread of its own:
    (another replica or attempt owns the execution, or it is already final) is acked too:
    the ledger already decided, and this delivery is a stale copy.
 
-A slot is freed as soon as its execution needs nothing more but the settlement, so the
-next receive (which the gateway answers once the settlement landed) overlaps the ack.
+A slot is freed as soon as its function has returned: the next delivery starts while the
+result travels to the ledger and the delivery is settled. So the consumer's prefetch
+(unsettled deliveries) is twice ``concurrency``: the slots' executions, plus as many
+finished ones waiting for their result to be stored -- when the control plane is slow to
+store results, that bound stops the replica taking more work.
 
 Draining (SIGTERM, ``do_reset``): stop receiving, keep the consumer open (its running
 deliveries must not return to the queue while they run), wait up to ``drainTime`` for the
@@ -48,7 +51,7 @@ class ExecutionConsumer:
         invoker: runs claimed executions.
         reporter: sends the claims.
         outbox: takes the terminal results.
-        concurrency: executions at once (= prefetch).
+        concurrency: executions at once (the consumer's prefetch is twice this).
         drain_time: seconds running executions get once draining starts.
         on_reset: called when the user's class asked for a reset (``do_reset()``).
     """
@@ -69,8 +72,8 @@ class ExecutionConsumer:
         self._consumer = None
 
     def open(self) -> None:
-        """Subscribe to the queue (prefetch = concurrency); transport errors propagate."""
-        self._consumer = self.transport.consume(self.queue, prefetch=self.concurrency)
+        """Subscribe to the queue (prefetch 2 x concurrency); transport errors propagate."""
+        self._consumer = self.transport.consume(self.queue, prefetch=2 * self.concurrency)
 
     def run(self) -> None:
         """Consume until ``drain`` is called, then drain; returns when done."""
@@ -185,6 +188,12 @@ class ExecutionConsumer:
         outcome = self.invoker.run(execution)
         if outcome is None:
             return slot.settle(delivery, "nack")  # abandoned at the drain deadline: onReset
+        if getattr(self.invoker.loaded.runner, "_do_reset", False):  # before the slot frees,
+            log.info("the service asked for a reset (do_reset): draining")  # so no new work
+            self.on_reset()
+        # The function is done: its slot takes the next delivery while the result travels
+        # to the ledger (the delivery stays unsettled until the result is stored).
+        slot.free()
         try:
             answer = self.outbox.result(execution["id"], outcome.body, claim_token,
                                         give_up=self._give_up)
@@ -199,9 +208,6 @@ class ExecutionConsumer:
             if not answer.get("stored"):
                 log.warning("result of execution %s not stored (%s); the ledger already "
                             "decided", execution["id"], answer.get("reason"))
-        if getattr(self.invoker.loaded.runner, "_do_reset", False):  # before the slot frees,
-            log.info("the service asked for a reset (do_reset): draining")  # so no new work
-            self.on_reset()
         slot.settle(delivery, "ack")
 
     def _drain(self) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conveyor_runner.testing.faas import module
+
 DONE = "[Done] Executing function."
 
 
@@ -116,3 +118,35 @@ def test_progress_of_a_process_execution_precedes_its_result(kit, deploy, start_
                 if e["status"] == "in-progress" and e.get("message", "").startswith("step")]
     assert progress == [25, 50, 75, 100]
     assert statuses(record)[-1] == "success"
+
+
+SPAN_SOURCE = '''
+import time
+
+import conveyor as dl
+
+
+class ServiceRunner(dl.BaseServiceRunner):
+    def span(self, seconds=0.2):
+        started = time.time()
+        time.sleep(seconds)
+        return [started, time.time()]
+'''
+
+
+def test_no_more_functions_run_at_once_than_concurrency(kit, deploy, start_agent):
+    # A slot frees when its function returns, so the next execution starts while the
+    # previous result is being stored -- but never two functions beyond the slots.
+    service = deploy(files={"main.py": SPAN_SOURCE},
+                     modules=[module([{"name": "span", "input": [
+                         {"name": "seconds", "type": "Float"}]}])],
+                     runtime={"concurrency": 2})
+    agent = start_agent(service)
+    ids = [kit.execute(service["id"], {"seconds": 0.2}, function_name="span")["id"]
+           for _ in range(8)]
+    records = [kit.wait_terminal(execution_id) for execution_id in ids]
+    assert all(r["latestStatus"]["status"] == "success" for r in records), agent.output()
+    spans = [tuple(r["output"]) for r in records]
+    overlaps = [sum(1 for start, end in spans if start <= moment < end)
+                for moment, _ in spans]
+    assert max(overlaps) == 2, spans
