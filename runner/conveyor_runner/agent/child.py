@@ -24,8 +24,11 @@ SPEC_KEYS = ("url", "token", "service_id", "replica_id", "service", "package", "
              "folder")
 
 
-def main(sender, spec: dict, execution: dict) -> None:
-    """Entry point of the child process; always sends exactly one ``(status, body)``."""
+def main(sender, spec: dict, execution: dict, entities: dict | None = None) -> None:
+    """Entry point of the child process; always sends exactly one ``(status, body)``.
+
+    ``entities``: the input entities' JSON the claim answered with (``Invoker.run``).
+    """
     _die_with_parent()
     from conveyor_runner.agent.errors import ServiceLoadError
     from conveyor_runner.agent.execution import failure, perform
@@ -45,7 +48,7 @@ def main(sender, spec: dict, execution: dict) -> None:
         client = _login(spec)
         loaded = _load(spec, client)
         outcome = perform(loaded, execution, client,
-                          lambda body: outbox.progress(execution["id"], body))
+                          lambda body: outbox.progress(execution["id"], body), entities)
     except (ServiceLoadError, ValueError) as exc:  # ValueError: login_token refused the token
         details = getattr(exc, "details", str(exc))
         logging.getLogger("conveyor.execution").error("%s", details)

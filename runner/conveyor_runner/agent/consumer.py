@@ -182,10 +182,11 @@ class ExecutionConsumer:
         if claim.get("action") != "run":
             log.info("execution %s skipped: %s", execution_id, claim.get("reason"))
             return slot.settle(delivery, "ack")
-        self._run(slot, delivery, claim["execution"], ticket.payload["claimToken"])
+        self._run(slot, delivery, claim, ticket.payload["claimToken"])
 
-    def _run(self, slot: _Slot, delivery, execution: dict, claim_token: str) -> None:
-        outcome = self.invoker.run(execution)
+    def _run(self, slot: _Slot, delivery, claim: dict, claim_token: str) -> None:
+        execution = claim["execution"]
+        outcome = self.invoker.run(execution, claim.get("entities"))
         if outcome is None:
             return slot.settle(delivery, "nack")  # abandoned at the drain deadline: onReset
         if getattr(self.invoker.loaded.runner, "_do_reset", False):  # before the slot frees,

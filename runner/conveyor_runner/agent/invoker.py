@@ -99,8 +99,12 @@ class Invoker:
             run.reason = "abandon"
             run.wake.set()
 
-    def run(self, execution: dict) -> Outcome | None:
-        """Run the execution to its outcome; None if it was abandoned by ``abandon_all``."""
+    def run(self, execution: dict, entities: dict[str, dict] | None = None) -> Outcome | None:
+        """Run the execution to its outcome; None if it was abandoned by ``abandon_all``.
+
+        ``entities``: ``{id: JSON}`` of input entities the claim answered with (built from
+        that JSON instead of fetched).
+        """
         run = _Run(execution["id"], time.monotonic() + self.timeout)
         with self._lock:
             self._runs[run.execution_id] = run
@@ -110,7 +114,7 @@ class Invoker:
                    f"{execution.get('attempts', 1)}, replica {self.reporter.replica_id})")
         try:
             supervise = self._in_process if self.process_mode else self._in_thread
-            outcome = supervise(run, execution)
+            outcome = supervise(run, execution, entities or {})
         finally:
             with self._lock:
                 self._runs.pop(run.execution_id, None)
@@ -120,9 +124,10 @@ class Invoker:
 
     # -- thread mode ----------------------------------------------------------------------
 
-    def _in_thread(self, run: _Run, execution: dict) -> Outcome | None:
+    def _in_thread(self, run: _Run, execution: dict, entities: dict) -> Outcome | None:
         box: list[Outcome] = []
-        worker = threading.Thread(target=self._work, args=(run, execution, box), daemon=True,
+        worker = threading.Thread(target=self._work, args=(run, execution, entities, box),
+                                  daemon=True,
                                   name=f"conveyor-execution-{run.execution_id}")
         worker.start()
         marked_at = None
@@ -149,11 +154,12 @@ class Invoker:
             return stopped(run.reason, time.monotonic() - run.started, self.timeout)
         return box[0]
 
-    def _work(self, run: _Run, execution: dict, box: list[Outcome]) -> None:
+    def _work(self, run: _Run, execution: dict, entities: dict, box: list[Outcome]) -> None:
         self.router.bind(run.execution_id)
         try:
             box.append(perform(self.loaded, execution, self.client,
-                               lambda body: self.router.outbox.progress(run.execution_id, body)))
+                               lambda body: self.router.outbox.progress(run.execution_id, body),
+                               entities))
         finally:
             self.router.unbind()
             termination.clear(threading.get_ident())
@@ -161,11 +167,12 @@ class Invoker:
 
     # -- process mode ---------------------------------------------------------------------
 
-    def _in_process(self, run: _Run, execution: dict) -> Outcome | None:
+    def _in_process(self, run: _Run, execution: dict, entities: dict) -> Outcome | None:
         self.router.outbox.flush()  # the child ships its own lines: ours must come first
         context = multiprocessing.get_context("spawn")
         receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=child.main, args=(sender, self.child_spec, execution),
+        process = context.Process(target=child.main,
+                                  args=(sender, self.child_spec, execution, entities),
                                   name=f"conveyor-execution-{run.execution_id}")
         process.start()
         sender.close()

@@ -78,7 +78,8 @@ def resolve_inputs(declared: list, values: dict | None, client_api: Any,
         values: the execution input ``{name: value}`` (None = no input).
         client_api: the ``ApiClient`` entities are fetched with.
         snapshots: ``{entity id: JSON}`` of entities to build from that JSON instead of
-            fetching them -- a ``Deleted`` event's resource, which no longer exists.
+            fetching them -- a ``Deleted`` event's resource, which no longer exists, or
+            the items a replica's claim answered with.
 
     Returns:
         ``{name: python value}`` for every declared input present in ``values`` with a

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 
 import pytest
 
+from tests.runner.api.conftest import Api, upload
 from tests.runner.api.faas import deploy, push
 
 DONE = "[Done] Executing function."
@@ -248,3 +250,36 @@ def test_malformed_batches_are_400_naming_the_field(api, service, path, body, fi
     reply = api.call("post", f"/services/{service['id']}/{path}", json=body)
     assert reply.status_code == 400, reply.text
     assert reply.json()["field"] == field
+
+
+def test_a_claim_to_run_answers_with_the_items_its_function_takes(api, service, dataset):
+    cat = upload(api, dataset["id"], "/a/cat.txt").json()
+    dog = upload(api, dataset["id"], "/a/dog.txt").json()
+    on_cat = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "run", "input": {"item": cat["id"]}})["id"]
+    on_dog = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "run", "input": {"item": {"item_id": dog["id"]}}})["id"]
+    plain = execute(api, service, "no items")
+    api.ok("delete", f"/items/{dog['id']}")  # gone since its execution was created
+    answers = claim(api, service, "r1", (on_cat, "t1"), (on_dog, "t2"), (plain, "t3"),
+                    (on_cat, "t4"))
+    assert [a["action"] for a in answers] == ["run", "run", "run", "skip"]
+    # Exactly what GET /items/{id} answers the same principal at the same moment.
+    assert answers[0]["entities"] == {cat["id"]: api.ok("get", f"/items/{cat['id']}")}
+    assert "entities" not in answers[1], "a deleted item is left for the replica to report"
+    assert "entities" not in answers[2] and "entities" not in answers[3]
+
+
+def test_a_claim_answers_only_with_items_its_caller_may_see(api, conveyor_server, project,
+                                                            service):
+    # The administrator runs a function of project A on an item of project B; the replica
+    # claiming it belongs to a member of A only, so the item stays out of the answer.
+    elsewhere = api.ok("post", "/projects", data={"name": f"b-{secrets.token_hex(3)}"})
+    other = api.ok("post", "/datasets", json={"name": "d", "projects": [elsewhere["id"]]})
+    item = upload(api, other["id"], "/theirs.txt").json()
+    execution = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "run", "input": {"item": item["id"]}})["id"]
+    email, token = conveyor_server.create_user()
+    api.ok("post", f"/projects/{project['id']}/members/{email}", json={"role": "engineer"})
+    answer = claim(Api(conveyor_server.api_url, token), service, "r1", (execution, "t1"))[0]
+    assert answer["action"] == "run" and "entities" not in answer

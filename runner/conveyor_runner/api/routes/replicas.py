@@ -13,10 +13,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from conveyor_runner.api.bodies import read_body
 from conveyor_runner.api.deps import BaseUrlDep, PrincipalDep, StateDep
-from conveyor_runner.api.render import execution_json
+from conveyor_runner.api.render import execution_json, item_json
 from conveyor_runner.api.responses import json_response
+from conveyor_runner.control import claim_entities, replica_batches
 from conveyor_runner.control import executions as ledger
-from conveyor_runner.control import replica_batches
 from conveyor_runner.errors import InvalidInputError
 from conveyor_runner.store import executions, services
 
@@ -110,8 +110,10 @@ async def service_logs(service_id: str, request: Request, principal: PrincipalDe
 async def claim_batch(service_id: str, request: Request, principal: PrincipalDep,
                       state: StateDep, base: BaseUrlDep) -> Response:
     """Claim many deliveries at once: ``{replicaId, claims: [{executionId, dispatchId,
-    claimToken}]}`` -> ``{claims: [{executionId, action, reason, execution}]}`` (in order;
-    ``execution`` is null for an execution that is not found)."""
+    claimToken}]}`` -> ``{claims: [{executionId, action, reason, execution, entities?}]}``
+    (in order; ``execution`` is null for an execution that is not found; ``entities``, on
+    a claim to run, maps the id of each item its function takes to the item's JSON, see
+    ``control.claim_entities``)."""
     body = await read_body(request)
     replica_id = _replica_id(body)
     claims = _entries(body, "claims", MAX_BATCH, required=True)
@@ -129,6 +131,15 @@ def _claim_batch(state, principal, service_id: str, replica_id: str, claims: lis
     reply = [{"executionId": a.execution_id, "action": a.action, "reason": a.reason,
               "execution": execution_json(a.row, base) if a.row is not None else None}
              for a in answers]
+    running = [entry["execution"] for entry in reply if entry["action"] == "run"]
+    if running:  # the items those functions take, read after the claims' commit
+        with state.db.transaction() as session:
+            items = claim_entities.items_for_claims(session, service_id, principal.user_id,
+                                                    running)
+            for entry in reply:
+                rows = items.get(entry["executionId"]) if entry["action"] == "run" else None
+                if rows:
+                    entry["entities"] = {row.id: item_json(row, base) for row in rows}
     if any(a.row is not None and a.row.status in ledger.TERMINAL for a in answers):
         state.plane.waiters.notify()
     return json_response({"claims": reply})
