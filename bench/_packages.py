@@ -20,6 +20,9 @@ class ServiceRunner(dl.BaseServiceRunner):
     def pause(self, seconds=0.0):
         time.sleep(seconds)
         return seconds
+
+    def touch(self, item):
+        return item.id
 '''
 
 PACKAGE = {
@@ -29,6 +32,8 @@ PACKAGE = {
                  "functions": [{"name": "noop", "input": [{"name": "value", "type": "Integer"}],
                                 "output": []},
                                {"name": "pause", "input": [{"name": "seconds", "type": "Float"}],
+                                "output": []},
+                               {"name": "touch", "input": [{"name": "item", "type": "Item"}],
                                 "output": []}]}],
 }
 
