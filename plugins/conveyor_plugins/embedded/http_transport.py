@@ -3,7 +3,7 @@
 Replicas of the embedded default cannot open the control plane's queue file (they may run
 elsewhere, and the file belongs to the control plane), so they consume through its queue
 gateway: ``POST /queues/{queue}/consumers``, ``.../receive``, ``.../prefetch`` and
-``DELETE .../{consumerId}`` (FAAS_PROTOCOL.md, "Embedded queue gateway").
+``DELETE .../{consumerId}`` (``conveyor_runner.api.routes.queues``).
 
 Guarantees (details in :mod:`conveyor_plugins.embedded.http_consumer`): ``ack``, ``nack``
 and ``dead_letter`` return only after the gateway applied them, piggy-backed on the next

@@ -1,6 +1,6 @@
 """The replica environment: everything the agent knows about itself at start.
 
-Variables (set by the control plane through the compute backend; FAAS_PROTOCOL.md):
+Variables (set by the control plane through the compute backend):
 ``CONVEYOR_URL`` (control-plane root or API base), ``CONVEYOR_TOKEN`` (the service bot's
 JWT), ``CONVEYOR_SERVICE_ID``, ``CONVEYOR_SERVICE_REVISION``, ``CONVEYOR_QUEUE_URL``,
 ``CONVEYOR_REPLICA_ID`` (default ``<host>-<pid>``) and ``CONVEYOR_HOME`` (the replica's
