@@ -165,7 +165,10 @@ class RabbitmqTransport(QueueTransport):
             PartialPublishError: some were not confirmed in time; ``stored`` names those
                 that were.
         """
-        group = [Outgoing(m.queue, bytes(m.body), _properties(m)) for m in messages]
+        group = []
+        for message in messages:
+            properties = _properties(message)  # checks the fields first
+            group.append(Outgoing(message.queue, bytes(message.body), properties))
         self._publish(group)
 
     def consume(self, queue: str, *, prefetch: int) -> RabbitmqConsumer:
@@ -199,7 +202,7 @@ class RabbitmqTransport(QueueTransport):
                     functools.partial(self._publish_group, pending, deadline),
                     timeout=max(deadline - time.monotonic(), 0.05))
             except (QueueUnavailableError, AMQPChannelError) as exc:
-                translated = translate(exc, self.url_shown, "publishing")
+                translated = translate(exc, self.url_shown, f"publishing to {pending[0].queue}")
                 if isinstance(translated, ConfigurationError):
                     raise translated from exc
                 last = exc
@@ -210,8 +213,11 @@ class RabbitmqTransport(QueueTransport):
                     raise PartialPublishError(
                         f"RabbitMQ at {self.url_shown} keeps returning messages for queue "
                         f"{sorted(missing & declared)[0]!r} as unroutable", _ids(stored))
-                for queue in sorted(missing):
-                    self._declare_missing(queue)
+                try:
+                    for queue in sorted(missing):
+                        self._declare_missing(queue)
+                except QueueUnavailableError as exc:
+                    raise PartialPublishError(str(exc), _ids(stored)) from exc
                 declared |= missing
                 if outcome.refused or outcome.unsettled:
                     last = (f"{len(outcome.refused)} refused (nack), "
