@@ -8,6 +8,8 @@ transaction (``control.replica_batches``).
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
@@ -20,6 +22,7 @@ from conveyor_runner.control import executions as ledger
 from conveyor_runner.errors import InvalidInputError
 from conveyor_runner.store import executions, services
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["replicas"])
 MAX_LOG_LINES = 1000
 #: Entries of one claim or report batch, and log lines of one report batch.
@@ -131,18 +134,31 @@ def _claim_batch(state, principal, service_id: str, replica_id: str, claims: lis
     reply = [{"executionId": a.execution_id, "action": a.action, "reason": a.reason,
               "execution": execution_json(a.row, base) if a.row is not None else None}
              for a in answers]
-    running = [entry["execution"] for entry in reply if entry["action"] == "run"]
-    if running:  # the items those functions take, read after the claims' commit
-        with state.db.transaction() as session:
-            items = claim_entities.items_for_claims(session, service_id, principal.user_id,
-                                                    running)
-            for entry in reply:
-                rows = items.get(entry["executionId"]) if entry["action"] == "run" else None
-                if rows:
-                    entry["entities"] = {row.id: item_json(row, base) for row in rows}
+    _add_items(state, principal, service_id, reply, base)
     if any(a.row is not None and a.row.status in ledger.TERMINAL for a in answers):
         state.plane.waiters.notify()
     return json_response({"claims": reply})
+
+
+def _add_items(state, principal, service_id: str, reply: list[dict], base: str) -> None:
+    """Give each claim to run the JSON of the items its function takes (read after the
+    claims' commit). Best effort: the claims are already made, so a failure here must not
+    fail their answer -- the replica then fetches the items itself."""
+    running = [entry["execution"] for entry in reply if entry["action"] == "run"]
+    if not running:
+        return
+    try:
+        with state.db.transaction() as session:
+            items = claim_entities.items_for_claims(session, service_id, principal.user_id,
+                                                    running)
+            rendered = {execution_id: {row.id: item_json(row, base) for row in rows}
+                        for execution_id, rows in items.items() if rows}
+    except Exception:  # noqa: BLE001 - logged; the answer stands without the items
+        log.exception("reading the items of %d claimed executions failed", len(running))
+        return
+    for entry in reply:
+        if entry["action"] == "run" and entry["executionId"] in rendered:
+            entry["entities"] = rendered[entry["executionId"]]
 
 
 @router.post("/services/{service_id}/results")
