@@ -68,6 +68,7 @@ def test_data_commands_round_trip(conveyor_up, tmp_path):
     for step in steps:
         result = conveyor_up.cli(*step)
         assert result.returncode == 0, (step, result.stderr)
+    assert "uploaded 2 file(s) to demo/photos/raw" in result.stdout, result.stdout
     listed = conveyor_up.cli("item", "list", "--project", "demo", "--dataset", "photos",
                              "--folder", "/raw/photos/cats")
     assert "/raw/photos/cats/tom.png" in listed.stdout and "notes.txt" not in listed.stdout

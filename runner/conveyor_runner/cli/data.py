@@ -129,8 +129,8 @@ def item_upload(args: argparse.Namespace) -> int:
     """Upload local files and folders into the dataset."""
     dataset = _dataset(args)
     uploaded = _call(dataset.items.upload, local_path=args.paths, remote_path=args.remote_path,
-                     overwrite=args.overwrite)
-    count = 1 if uploaded is not None and not isinstance(uploaded, list) else len(uploaded or [])
+                     overwrite=args.overwrite, return_as_list=True)
+    count = sum(1 for item in uploaded or [] if item is not None)
     print(f"uploaded {count} file(s) to {args.project}/{args.dataset}{args.remote_path}")
     return 0
 
