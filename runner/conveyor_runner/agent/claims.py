@@ -32,10 +32,18 @@ class ClaimSender(BatchSender):
         self.reporter = reporter
 
     @staticmethod
-    def ticket(execution_id: str, dispatch_id: str | None) -> Ticket:
-        """A claim ticket for one delivery (submit it with the others of its receive)."""
-        return Ticket({"executionId": execution_id, "dispatchId": dispatch_id,
-                       "claimToken": uuid.uuid4().hex})
+    def ticket(execution_id: str, dispatch_id: str | None,
+               item_inputs: list[str] | None = None) -> Ticket:
+        """A claim ticket for one delivery (submit it with the others of its receive).
+
+        ``item_inputs``: the names of the function's ``Item``/``Item[]`` inputs; the answer
+        then carries those items' JSON (``entities``), so they need no fetching.
+        """
+        payload = {"executionId": execution_id, "dispatchId": dispatch_id,
+                   "claimToken": uuid.uuid4().hex}
+        if item_inputs:
+            payload["itemInputs"] = item_inputs
+        return Ticket(payload)
 
     def _send(self, tickets: list[Ticket], extra: Any) -> None:
         answers = self.reporter.claims([ticket.payload for ticket in tickets])

@@ -127,8 +127,9 @@ class ExecutionConsumer:
             except UndecodableMessageError as exc:
                 jobs.append((delivery, exc, None))
                 continue
-            jobs.append((delivery, message,
-                         self.claims.ticket(message.execution_id, message.dispatch_id)))
+            jobs.append((delivery, message, self.claims.ticket(
+                message.execution_id, message.dispatch_id,
+                self._item_inputs(message.function_name))))
         self.claims.submit(*(ticket for _, _, ticket in jobs if ticket is not None))
         with self._slots:
             self._busy += len(jobs)
@@ -139,6 +140,12 @@ class ExecutionConsumer:
             with self._slots:
                 self._handlers.add(thread)
             thread.start()
+
+    def _item_inputs(self, function_name: str) -> list[str]:
+        """Names of the function's ``Item`` and ``Item[]`` inputs (the claim brings them)."""
+        function = self.invoker.loaded.function(function_name or "run") or {}
+        return [io["name"] for io in function.get("input") or []
+                if io.get("type") in ("Item", "Item[]")]
 
     def _free_slot(self) -> None:
         with self._slots:

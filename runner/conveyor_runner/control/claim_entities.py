@@ -3,11 +3,12 @@ fetching them.
 
 A function that takes an item gets an SDK ``Item``: the replica used to fetch each one
 with ``GET /items/{id}`` right after the claim -- a request, a query and a render per
-execution, for the most common kind of function. The claim batch already knows which
-executions are to run and what their functions take, so it answers with the JSON of all
-their items, from one query: the same JSON that ``GET`` would have returned, at the same
-moment, for the same principal. An item the principal cannot see (or that is gone) is
-left out, and the replica's own fetch reports it as before.
+execution, for the most common kind of function. The replica knows which inputs of its
+functions are items and names them in each claim (``itemInputs``); the claim batch answers
+with the JSON of all those items, from one query: the same JSON that ``GET`` would have
+returned, at the same moment, for the same principal. An item the principal cannot see
+(or that is gone) is left out, and the replica's own fetch reports it as before. Claims
+naming no item inputs cost nothing here.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conveyor_runner.control.execution_inputs import entity_id_of
-from conveyor_runner.control.package_spec import find_function
-from conveyor_runner.store import services
 from conveyor_runner.store.tables import DatasetRow, ItemRow, MemberRow
 
 #: Most items one claim batch answers with (a function taking a long Item[] list still
@@ -25,20 +24,25 @@ from conveyor_runner.store.tables import DatasetRow, ItemRow, MemberRow
 MAX_ITEMS = 1000
 
 
-def items_for_claims(session: Session, service_id: str, user_id: str,
-                     executions: list[dict]) -> dict[str, list[ItemRow]]:
-    """``{execution id: [item rows]}`` for the Item inputs of ``executions`` (the
-    Execution JSONs of the claims answered ``run``), visible to ``user_id``."""
-    if not executions:
-        return {}
-    target = services.visible_target(session, service_id, user_id)
-    wanted: dict[str, list[str]] = {}
-    for execution in executions:
-        function = find_function(target.modules or [], target.module_name,
-                                 execution.get("functionName") or "run")
-        ids = _item_ids(function["input"] if function else [], execution.get("input"))
-        if ids:
-            wanted[execution["id"]] = ids
+def item_ids(values: object, names: object) -> list[str]:
+    """The item ids in the execution input ``values`` under the input ``names`` (each an
+    id, an ``{item_id}``/``{id}`` object, or a list of those)."""
+    if not isinstance(values, dict) or not isinstance(names, list):
+        return []
+    ids: list[str] = []
+    for name in names:
+        value = values.get(name) if isinstance(name, str) else None
+        for element in value if isinstance(value, list) else [value]:
+            found = entity_id_of("Item", element)
+            if found:
+                ids.append(found)
+    return ids
+
+
+def visible_items(session: Session, user_id: str, wanted: dict[str, list[str]]
+                  ) -> dict[str, list[ItemRow]]:
+    """``{execution id: [item rows]}`` of the ``wanted`` ids that ``user_id`` may see, in
+    one query (at most ``MAX_ITEMS`` distinct items)."""
     every = list(dict.fromkeys(i for ids in wanted.values() for i in ids))[:MAX_ITEMS]
     if not every:
         return {}
@@ -50,18 +54,3 @@ def items_for_claims(session: Session, service_id: str, user_id: str,
     found = {row.id: row for row in rows}
     return {execution_id: [found[i] for i in dict.fromkeys(ids) if i in found]
             for execution_id, ids in wanted.items()}
-
-
-def _item_ids(declared: list[dict], values: object) -> list[str]:
-    """The ids in the values of the declared ``Item`` and ``Item[]`` inputs."""
-    if not isinstance(values, dict):
-        return []
-    ids = []
-    for io in declared:
-        value = values.get(io.get("name"))
-        if io.get("type") == "Item":
-            value = [value]
-        elif io.get("type") != "Item[]" or not isinstance(value, list):
-            continue
-        ids += [i for i in (entity_id_of("Item", v) for v in value) if i]
-    return ids

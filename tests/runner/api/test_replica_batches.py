@@ -28,11 +28,12 @@ def execute(api, service, text="x") -> str:
         "functionName": "echo", "input": {"text": text}})["id"]
 
 
-def claim(api, service, replica, *claims) -> list[dict]:
-    """``claims``: ``(executionId, claimToken)`` pairs."""
+def claim(api, service, replica, *claims, item_inputs=None) -> list[dict]:
+    """``claims``: ``(executionId, claimToken)`` pairs; ``item_inputs`` goes with each."""
+    extra = {} if item_inputs is None else {"itemInputs": item_inputs}
     return api.ok("post", f"/services/{service['id']}/claims", json={
         "replicaId": replica,
-        "claims": [{"executionId": i, "claimToken": t} for i, t in claims]})["claims"]
+        "claims": [{"executionId": i, "claimToken": t, **extra} for i, t in claims]})["claims"]
 
 
 def report(api, service, replica, results=(), logs=(), progress=()) -> dict:
@@ -262,7 +263,7 @@ def test_a_claim_to_run_answers_with_the_items_its_function_takes(api, service, 
     plain = execute(api, service, "no items")
     api.ok("delete", f"/items/{dog['id']}")  # gone since its execution was created
     answers = claim(api, service, "r1", (on_cat, "t1"), (on_dog, "t2"), (plain, "t3"),
-                    (on_cat, "t4"))
+                    (on_cat, "t4"), item_inputs=["item"])
     assert [a["action"] for a in answers] == ["run", "run", "run", "skip"]
     # Exactly what GET /items/{id} answers the same principal at the same moment.
     assert answers[0]["entities"] == {cat["id"]: api.ok("get", f"/items/{cat['id']}")}
@@ -281,5 +282,22 @@ def test_a_claim_answers_only_with_items_its_caller_may_see(api, conveyor_server
         "functionName": "run", "input": {"item": item["id"]}})["id"]
     email, token = conveyor_server.create_user()
     api.ok("post", f"/projects/{project['id']}/members/{email}", json={"role": "engineer"})
-    answer = claim(Api(conveyor_server.api_url, token), service, "r1", (execution, "t1"))[0]
+    answer = claim(Api(conveyor_server.api_url, token), service, "r1", (execution, "t1"),
+                   item_inputs=["item"])[0]
     assert answer["action"] == "run" and "entities" not in answer
+
+
+def test_a_claim_naming_no_item_inputs_gets_no_items(api, service, dataset):
+    item = upload(api, dataset["id"], "/plain.txt").json()
+    execution = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "run", "input": {"item": item["id"]}})["id"]
+    assert "entities" not in claim(api, service, "r1", (execution, "t1"))[0]
+
+
+@pytest.mark.parametrize("bad", ["item", [1], {"item": True}])
+def test_item_inputs_must_be_a_list_of_names(api, service, bad):
+    execution = execute(api, service)
+    reply = api.call("post", f"/services/{service['id']}/claims", json={
+        "replicaId": "r1", "claims": [{"executionId": execution, "itemInputs": bad}]})
+    assert reply.status_code == 400 and "claims[0].itemInputs" in reply.text
+    assert record(api, execution)["latestStatus"]["status"] == "created"

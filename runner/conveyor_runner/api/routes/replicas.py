@@ -113,14 +113,19 @@ async def service_logs(service_id: str, request: Request, principal: PrincipalDe
 async def claim_batch(service_id: str, request: Request, principal: PrincipalDep,
                       state: StateDep, base: BaseUrlDep) -> Response:
     """Claim many deliveries at once: ``{replicaId, claims: [{executionId, dispatchId,
-    claimToken}]}`` -> ``{claims: [{executionId, action, reason, execution, entities?}]}``
-    (in order; ``execution`` is null for an execution that is not found; ``entities``, on
-    a claim to run, maps the id of each item its function takes to the item's JSON, see
-    ``control.claim_entities``)."""
+    claimToken, itemInputs?}]}`` -> ``{claims: [{executionId, action, reason, execution,
+    entities?}]}`` (in order; ``execution`` is null for an execution that is not found;
+    ``entities``, on a claim to run, maps the id of each item under the claim's
+    ``itemInputs`` to the item's JSON, see ``control.claim_entities``)."""
     body = await read_body(request)
     replica_id = _replica_id(body)
     claims = _entries(body, "claims", MAX_BATCH, required=True)
     _execution_ids(claims, "claims")
+    for index, entry in enumerate(claims):
+        names = entry.get("itemInputs", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InvalidInputError(f"claims[{index}].itemInputs: a list of input names",
+                                    f"claims[{index}].itemInputs")
     return await run_in_threadpool(_claim_batch, state, principal, service_id, replica_id,
                                    claims, base)
 
@@ -134,30 +139,34 @@ def _claim_batch(state, principal, service_id: str, replica_id: str, claims: lis
     reply = [{"executionId": a.execution_id, "action": a.action, "reason": a.reason,
               "execution": execution_json(a.row, base) if a.row is not None else None}
              for a in answers]
-    _add_items(state, principal, service_id, reply, base)
+    _add_items(state, principal, claims, reply, base)
     if any(a.row is not None and a.row.status in ledger.TERMINAL for a in answers):
         state.plane.waiters.notify()
     return json_response({"claims": reply})
 
 
-def _add_items(state, principal, service_id: str, reply: list[dict], base: str) -> None:
-    """Give each claim to run the JSON of the items its function takes (read after the
-    claims' commit). Best effort: the claims are already made, so a failure here must not
-    fail their answer -- the replica then fetches the items itself."""
-    running = [entry["execution"] for entry in reply if entry["action"] == "run"]
-    if not running:
+def _add_items(state, principal, claims: list[dict], reply: list[dict], base: str) -> None:
+    """Give each claim to run the JSON of the items its replica asked for (``itemInputs``),
+    read after the claims' commit. Best effort: the claims are already made, so a failure
+    here must not fail their answer -- the replica then fetches the items itself."""
+    wanted = {}
+    for claim, entry in zip(claims, reply, strict=True):
+        if entry["action"] == "run" and claim.get("itemInputs"):
+            ids = claim_entities.item_ids(entry["execution"].get("input"), claim["itemInputs"])
+            if ids:
+                wanted[entry["executionId"]] = ids
+    if not wanted:
         return
     try:
         with state.db.transaction() as session:
-            items = claim_entities.items_for_claims(session, service_id, principal.user_id,
-                                                    running)
+            items = claim_entities.visible_items(session, principal.user_id, wanted)
             rendered = {execution_id: {row.id: item_json(row, base) for row in rows}
                         for execution_id, rows in items.items() if rows}
     except Exception:  # noqa: BLE001 - logged; the answer stands without the items
-        log.exception("reading the items of %d claimed executions failed", len(running))
+        log.exception("reading the items of %d claimed executions failed", len(wanted))
         return
     for entry in reply:
-        if entry["action"] == "run" and entry["executionId"] in rendered:
+        if entry["executionId"] in rendered and entry["action"] == "run":
             entry["entities"] = rendered[entry["executionId"]]
 
 
