@@ -70,6 +70,7 @@ class ExecutionConsumer:
         self._busy = 0  # slots taken (a handler frees its own before it settles)
         self._slots = threading.Condition()
         self._consumer = None
+        self._item_inputs_of: dict[str, list[str]] = {}
 
     def open(self) -> None:
         """Subscribe to the queue (prefetch 2 x concurrency); transport errors propagate."""
@@ -142,10 +143,14 @@ class ExecutionConsumer:
             thread.start()
 
     def _item_inputs(self, function_name: str) -> list[str]:
-        """Names of the function's ``Item`` and ``Item[]`` inputs (the claim brings them)."""
-        function = self.invoker.loaded.function(function_name or "run") or {}
-        return [io["name"] for io in function.get("input") or []
-                if io.get("type") in ("Item", "Item[]")]
+        """Names of the function's ``Item`` and ``Item[]`` inputs (the claim brings them);
+        worked out once per function, since the loaded package does not change."""
+        name = function_name or "run"
+        if name not in self._item_inputs_of:
+            function = self.invoker.loaded.function(name) or {}
+            self._item_inputs_of[name] = [io["name"] for io in function.get("input") or []
+                                          if io.get("type") in ("Item", "Item[]")]
+        return self._item_inputs_of[name]
 
     def _free_slot(self) -> None:
         with self._slots:

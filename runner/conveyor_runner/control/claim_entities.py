@@ -13,11 +13,11 @@ naming no item inputs cost nothing here.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conveyor_runner.control.execution_inputs import entity_id_of
-from conveyor_runner.store.tables import DatasetRow, ItemRow, MemberRow
+from conveyor_runner.store import items
+from conveyor_runner.store.tables import ItemRow
 
 #: Most items one claim batch answers with (a function taking a long Item[] list still
 #: gets the rest by fetching them).
@@ -46,11 +46,6 @@ def visible_items(session: Session, user_id: str, wanted: dict[str, list[str]]
     every = list(dict.fromkeys(i for ids in wanted.values() for i in ids))[:MAX_ITEMS]
     if not every:
         return {}
-    rows = session.scalars(
-        select(ItemRow)
-        .join(DatasetRow, DatasetRow.id == ItemRow.dataset_id)
-        .join(MemberRow, MemberRow.project_id == DatasetRow.project_id)
-        .where(ItemRow.id.in_(every), MemberRow.user_id == user_id))
-    found = {row.id: row for row in rows}
+    found = items.visible_items(session, every, user_id)
     return {execution_id: [found[i] for i in dict.fromkeys(ids) if i in found]
             for execution_id, ids in wanted.items()}

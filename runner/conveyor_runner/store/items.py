@@ -58,17 +58,26 @@ def split_path(filename: str) -> tuple[str, str]:
     return folder or "/", name
 
 
+def _visible_to(user_id: str):
+    """Items of the projects ``user_id`` is a member of."""
+    return (select(ItemRow)
+            .join(DatasetRow, DatasetRow.id == ItemRow.dataset_id)
+            .join(MemberRow, MemberRow.project_id == DatasetRow.project_id)
+            .where(MemberRow.user_id == user_id))
+
+
 def visible_item(session: Session, item_id: str, user_id: str) -> ItemRow:
     """The item if the user is a member of its project, else ``NotFoundError``."""
-    row = session.scalar(
-        select(ItemRow)
-        .join(DatasetRow, DatasetRow.id == ItemRow.dataset_id)
-        .join(MemberRow, MemberRow.project_id == DatasetRow.project_id)
-        .where(ItemRow.id == item_id, MemberRow.user_id == user_id)
-    )
+    row = session.scalar(_visible_to(user_id).where(ItemRow.id == item_id))
     if row is None:
         raise NotFoundError(f"item {item_id} not found")
     return row
+
+
+def visible_items(session: Session, item_ids: list[str], user_id: str) -> dict[str, ItemRow]:
+    """``{id: row}`` of the given items the user may see (the others are left out)."""
+    rows = session.scalars(_visible_to(user_id).where(ItemRow.id.in_(item_ids)))
+    return {row.id: row for row in rows}
 
 
 def find_by_filename(session: Session, dataset_id: str, filename: str) -> ItemRow | None:
