@@ -11,8 +11,10 @@ none added at low load, where a creation leaves alone at once.
 
 Guarantees, as for a creation written alone:
 
-* a request is answered only after its execution is committed and published (or left
-  for the dispatcher's sweeper, if the queue is down): the record is written first;
+* a request is answered once its execution is committed: the record is written first,
+  and is what makes an execution durable. The group is published right after its answers
+  leave (a sync execute does not wait for the broker's confirm before its long-poll); a
+  publish that fails, or that a crash cut short, is redone by the dispatcher's sweeper;
 * a request the ledger refuses (unknown function, bad input, service not visible) writes
   nothing and gets its own error, without touching the rest of its group;
 * if the group's transaction fails as a whole, each of its creations is written again in a
@@ -67,7 +69,7 @@ class ExecutionIntake(BatchSender):
         self.db, self._publish = db, publish
 
     async def create(self, creation: Creation) -> LedgerRow:
-        """Write and publish ``creation``; returns its row once committed and published.
+        """Write and publish ``creation``; returns its row once committed.
 
         Raises:
             RequestError: the ledger refused it (nothing was written).
@@ -93,9 +95,9 @@ class ExecutionIntake(BatchSender):
                 if not ticket.done:
                     self._send([ticket], None)
             return
-        self._publish([row for _, row in rows])
         for ticket, row in rows:
             ticket.finish(row)
+        self._publish([row for _, row in rows])
 
     def _write(self, tickets: list[Ticket]) -> list[tuple[Ticket, LedgerRow]]:
         """One transaction and one ``INSERT`` for the group; refused creations are answered
