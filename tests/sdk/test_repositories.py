@@ -245,3 +245,47 @@ def test_command_wait_raises_failed_dependency_and_timeout(stub, client):  # noq
 def test_bots_create_is_deprecated_and_sends_nothing(stub, client):  # noqa: F811
     assert dl.Project.from_json(PROJECT, client).bots.create(name="b") is None
     assert stub.sent() == []
+
+
+SID = "5f00000000000000000000e1"
+
+
+def _execution(status: str, output=None) -> dict:
+    return {"id": "x1", "serviceId": SID, "output": output,
+            "latestStatus": {"status": status}}
+
+
+def test_a_sync_execute_of_a_short_execution_is_one_request(stub, client):  # noqa: F811
+    stub.route("POST", f"/api/v1/executions/{SID}", Reply(200, _execution("success", 7)))
+    executions = dl.Executions(client)
+    output = executions.create(service_id=SID, execution_input={"value": 7}, sync=True,
+                               return_output=True)
+    assert output == 7
+    (post,) = stub.sent()
+    assert post.method == "POST" and post.query == {"wait": ["2"]}
+    assert post.json["input"] == {"value": 7}
+
+
+def test_a_sync_execute_running_past_the_posts_wait_goes_on(stub, client):  # noqa: F811
+    stub.route("POST", f"/api/v1/executions/{SID}", Reply(200, _execution("in-progress")))
+    polls = iter([_execution("in-progress"), _execution("failed")])
+    stub.route("GET", "/api/v1/executions/x1", lambda r, m: Reply(200, next(polls)))
+    executions = dl.Executions(client)
+    finished = executions.create(service_id=SID, sync=True, timeout=100)
+    assert finished.latest_status["status"] == "failed"
+    assert [r.method for r in stub.sent()] == ["POST", "GET", "GET"]
+    assert stub.sent("POST")[0].query == {"wait": ["2"]}
+
+
+def test_a_sync_execute_with_a_short_timeout_asks_no_longer_a_wait(stub, client):  # noqa: F811
+    stub.route("POST", f"/api/v1/executions/{SID}", Reply(200, _execution("created")))
+    stub.route("GET", "/api/v1/executions/x1", Reply(200, _execution("created")))
+    with pytest.raises(TimeoutError, match="x1"):
+        dl.Executions(client).create(service_id=SID, sync=True, timeout=0.5)
+    assert stub.sent("POST")[0].query == {"wait": ["0.5"]}
+
+
+def test_an_async_execute_asks_no_wait(stub, client):  # noqa: F811
+    stub.route("POST", f"/api/v1/executions/{SID}", Reply(200, _execution("created")))
+    execution = dl.Executions(client).create(service_id=SID)
+    assert execution.id == "x1" and stub.sent("POST")[0].query == {}

@@ -14,8 +14,10 @@ endpoint with the same arguments, so the answer is the one FastAPI would give:
   the path and method, exactly as FastAPI routes (an earlier route keeps precedence);
 * errors go through the application's exception handlers (by the error's class, as
   Starlette looks them up); an unexpected error is logged and answered 500;
-* a hot route must be ``async``, return a ``Response``, and take only path parameters,
-  the ``Request`` and ``async`` dependencies of the request alone (checked at start-up).
+* a hot route must be ``async``, return a ``Response``, and take only path and query
+  parameters, the ``Request`` and ``async`` dependencies of the request alone (checked at
+  start-up); query parameters are validated by FastAPI's own function, and a bad one is
+  the same ``RequestValidationError`` FastAPI raises.
 
 With FastAPI's native telemetry enabled, every request takes FastAPI's path, traced.
 """
@@ -27,6 +29,8 @@ import logging
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from fastapi.dependencies.utils import request_params_to_args
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -45,6 +49,8 @@ class _Hot:
     #: (argument name, dependency function of the request) for each dependency.
     dependencies: tuple[tuple[str, object], ...]
     request_name: str | None
+    #: FastAPI's fields of the query parameters (validated as FastAPI validates them).
+    query_params: tuple = ()
 
 
 class FastPath:
@@ -101,6 +107,11 @@ class FastPath:
     @staticmethod
     async def _call(hot: _Hot, request: Request, params: dict) -> Response:
         arguments = dict(params)
+        if hot.query_params:
+            values, errors = request_params_to_args(hot.query_params, request.query_params)
+            if errors:
+                raise RequestValidationError(errors)
+            arguments.update(values)
         for name, dependency in hot.dependencies:
             arguments[name] = await dependency(request)
         if hot.request_name is not None:
@@ -123,9 +134,8 @@ def _qualify(route: APIRoute) -> _Hot:
     problems = []
     if not inspect.iscoroutinefunction(route.endpoint):
         problems.append("is not async")
-    if dependant.query_params or dependant.header_params or dependant.cookie_params \
-            or dependant.body_params:
-        problems.append("takes query, header, cookie or body parameters")
+    if dependant.header_params or dependant.cookie_params or dependant.body_params:
+        problems.append("takes header, cookie or body parameters")
     if any(getattr(dependant, name) for name in _SPECIAL):
         problems.append("takes a response, background tasks, connection or security scopes")
     for sub in dependant.dependencies:
@@ -139,4 +149,4 @@ def _qualify(route: APIRoute) -> _Hot:
         raise ValueError(f"route {route.path} cannot take the fast path: it "
                          + "; ".join(problems))
     return _Hot(route, tuple((sub.name, sub.call) for sub in dependant.dependencies),
-                dependant.request_param_name)
+                dependant.request_param_name, tuple(dependant.query_params))

@@ -1,41 +1,67 @@
-"""In-process wake-ups for callers waiting on an execution to finish (sync execute)."""
+"""In-process wake-ups for requests waiting on an execution to finish (sync execute).
+
+The long-polling ``GET /executions/{id}?wait=N`` waits on the server's event loop, not in
+a thread of its own: a sync execute costs no worker thread while its function runs, and
+is answered as soon as the ledger stored the result (one ``loop.call_soon_threadsafe``
+from the committing thread, instead of a thread woken through a condition).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import threading
-import time
-from collections.abc import Callable
 
 
 class ExecutionWaiters:
-    """Lets request threads sleep until an execution they watch changes.
+    """Lets coroutines sleep until some execution may have ended.
 
-    Notification is best effort and local to this process; waiters also re-check on a
-    short interval, so a missed wake-up only delays them, never hangs them.
+    ``notify`` is called (from any thread) after a commit that ended executions; every
+    subscription taken before it completes. Notification is best effort and local to
+    this process: waiters also re-check on a short interval, so a missed wake-up only
+    delays them, never hangs them.
     """
 
     def __init__(self, recheck_seconds: float = 0.5) -> None:
-        self._condition = threading.Condition()
-        self._version = 0
-        self._recheck = recheck_seconds
+        self._lock = threading.Lock()
+        self._pending: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
+        self.recheck = recheck_seconds
+
+    def subscribe(self) -> asyncio.Future:
+        """A future of the running loop, done at the next ``notify``.
+
+        Subscribe *before* reading the state waited for: a notify between the read and
+        the wait then still wakes the waiter.
+        """
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._lock:
+            self._pending.append((loop, future))
+        return future
+
+    async def wait(self, subscription: asyncio.Future, timeout: float) -> None:
+        """Until ``subscription`` is done, or ``min(timeout, recheck)`` seconds passed."""
+        try:
+            await asyncio.wait_for(asyncio.shield(subscription),
+                                   max(0.0, min(timeout, self.recheck)))
+        except asyncio.TimeoutError:  # the builtin only from Python 3.11 on
+            self.discard(subscription)  # not woken: the caller subscribes anew
+
+    def discard(self, subscription: asyncio.Future) -> None:
+        """Drop a subscription no longer waited on."""
+        with self._lock:
+            self._pending = [p for p in self._pending if p[1] is not subscription]
 
     def notify(self) -> None:
-        """Wake every waiter to re-check its execution."""
-        with self._condition:
-            self._version += 1
-            self._condition.notify_all()
+        """Complete every subscription taken so far (thread-safe, never raises)."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for loop, future in pending:
+            try:
+                loop.call_soon_threadsafe(_complete, future)
+            except RuntimeError:  # that loop is closed: its server has stopped
+                pass
 
-    def wait_until(self, done: Callable[[], bool], timeout: float) -> bool:
-        """Block until ``done()`` is true or ``timeout`` passes; returns ``done()``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._condition:
-                seen = self._version
-            if done():
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            with self._condition:
-                if self._version == seen:
-                    self._condition.wait(min(remaining, self._recheck))
+
+def _complete(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -25,6 +25,8 @@ logger = logging.getLogger("conveyor")
 
 #: seconds the server may hold one ``GET /executions/{id}?wait=`` (it caps it at 60)
 LONG_POLL_SECONDS = 30.0
+#: The long-poll a sync ``create`` asks of its POST (the rest of the wait is GETs).
+CREATE_WAIT_SECONDS = 2.0
 #: how long a log-streaming thread may take to drain after its execution finished
 LOG_DRAIN_SECONDS = 30.0
 
@@ -109,11 +111,31 @@ class Executions:
         path = f"/executions/{service_id}"
         if return_curl_only:
             return self._curl(path, payload)
-        execution = self._entity(self._client_api.json("POST", path, json=payload))
+        if sync and not stream_logs:
+            execution = self._create_and_wait(path, payload, timeout)
+        else:
+            execution = self._entity(self._client_api.json("POST", path, json=payload))
+            if sync:
+                execution = self._wait_streaming(execution, stream_logs, timeout)
         if not sync:
             return execution
-        execution = self._wait_streaming(execution, stream_logs, timeout)
         return execution.output if return_output else execution
+
+    def _create_and_wait(self, path: str, payload: dict, timeout: float | None) -> Execution:
+        """Create with the first long-poll riding on the POST (``?wait=``): a short
+        execution's sync call is one round trip. That wait stays short, since a POST that
+        fails mid-wait cannot be retried (it would create the execution again); the rest of
+        the wait is ``wait``'s retryable GETs."""
+        deadline = time.monotonic() + timeout if timeout and timeout > 0 else None
+        first = CREATE_WAIT_SECONDS if timeout is None or timeout <= 0 \
+            else min(CREATE_WAIT_SECONDS, timeout)
+        execution = self._entity(self._client_api.json(
+            "POST", path, json=payload, params={"wait": f"{first:g}"},
+            timeout=self._client_api.timeout + first))
+        if not execution.in_progress():
+            return execution
+        left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
+        return self.wait(execution=execution, timeout=left)
 
     def _wait_streaming(self, execution: Execution, stream_logs: bool,
                         timeout: float | None) -> Execution:

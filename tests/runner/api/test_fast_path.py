@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import anyio
 import pytest
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 
 from conveyor_runner.api import errors
 from conveyor_runner.api.fast_path import FastPath
@@ -35,6 +36,12 @@ def build_app() -> tuple[FastAPI, dict]:
         if thing_id == "boom":
             raise RuntimeError("unexpected")
         return Response(f"{thing_id} for {who} at {request.url.path}")
+
+    @app.get("/waits/{thing_id}")
+    async def waits(thing_id: str, wait: float = 0.0,
+                    tags: Annotated[list[str] | None, Query()] = None) -> Response:
+        seen["route"] = "waits"
+        return Response(json.dumps({"thing": thing_id, "wait": wait, "tags": tags}))
 
     @app.post("/things/{thing_id}")
     async def not_hot(thing_id: str) -> dict:
@@ -76,10 +83,11 @@ class Client:
     def post(self, path: str) -> Reply:
         return anyio.run(self._call, "POST", path, {})
 
-    async def _call(self, method: str, path: str, headers: dict) -> Reply:
+    async def _call(self, method: str, target: str, headers: dict) -> Reply:
+        path, _, query = target.partition("?")
         scope = {"type": "http", "http_version": "1.1", "method": method, "path": path,
                  "raw_path": path.encode(), "root_path": "", "scheme": "http",
-                 "query_string": b"", "server": ("test", 80), "client": ("test", 1),
+                 "query_string": query.encode(), "server": ("test", 80), "client": ("test", 1),
                  "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
         sent: list[dict] = []
 
@@ -98,8 +106,9 @@ class Client:
 @pytest.fixture
 def client_and_seen():
     app, seen = build_app()
-    hot = next(r.endpoint for r in app.router.routes if getattr(r, "name", "") == "hot")
-    return Client(Dispatching(app, FastPath(app, (hot,)))), seen
+    hot = tuple(r.endpoint for r in app.router.routes
+                if getattr(r, "name", "") in ("hot", "waits"))
+    return Client(Dispatching(app, FastPath(app, hot))), seen
 
 
 def test_a_hot_route_gets_path_parameters_dependencies_and_the_request(client_and_seen):
@@ -123,14 +132,29 @@ def test_errors_go_through_the_applications_exception_handlers(client_and_seen):
     assert client.get("/things/boom").status_code == 500
 
 
+@pytest.mark.parametrize("query", ["", "wait=2.5", "wait=1&tags=a&tags=b", "wait=soon",
+                                   "wait=", "other=1"])
+def test_query_parameters_are_converted_and_refused_as_fastapi_does(client_and_seen, query):
+    client, seen = client_and_seen
+    reply = client.get(f"/waits/w1?{query}")
+    assert seen.get("route") == ("waits" if reply.status_code == 200 else None)
+    plain_fastapi = Client(build_app()[0]).get(f"/waits/w1?{query}")
+    assert (reply.status_code, reply.json()) == (plain_fastapi.status_code,
+                                                 plain_fastapi.json())
+    if query == "wait=soon":
+        assert reply.status_code == 400 and "wait" in reply.text
+    if query == "wait=1&tags=a&tags=b":
+        assert reply.json() == {"thing": "w1", "wait": 1.0, "tags": ["a", "b"]}
+
+
 def test_a_route_that_cannot_take_the_fast_path_is_refused_at_start_up():
     app = FastAPI()
 
     @app.get("/sync/{x}")
-    def plain(x: str, q: int = 0) -> dict:
+    def plain(x: str, agent: str = Header("")) -> dict:
         return {}
 
-    with pytest.raises(ValueError, match="is not async.*query"):
+    with pytest.raises(ValueError, match="is not async.*header"):
         FastPath(app, (plain,))
     with pytest.raises(ValueError, match="not routes of the application: build_app"):
         FastPath(app, (build_app,))

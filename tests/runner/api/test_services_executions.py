@@ -216,3 +216,38 @@ def test_redelivery_of_an_execution_running_on_a_live_replica_is_a_duplicate(api
     assert again["action"] == "skip" and "live replica r1" in again["reason"]
     current = api.ok("get", f"/executions/{execution['id']}")
     assert current["latestStatus"]["status"] == "in-progress" and current["attempts"] == 1
+
+
+def test_a_wait_that_runs_out_answers_the_unfinished_execution(api, service):
+    execution = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "echo", "input": {"text": "x"}})
+    waited = api.ok("get", f"/executions/{execution['id']}?wait=0.2")
+    assert waited["id"] == execution["id"]
+    assert waited["latestStatus"]["status"] == "created"
+
+
+def test_a_bad_wait_is_refused_naming_it(api, service):
+    execution = api.ok("post", f"/executions/{service['id']}", json={
+        "functionName": "echo", "input": {"text": "x"}})
+    reply = api.call("get", f"/executions/{execution['id']}?wait=soon")
+    assert reply.status_code == 400 and "wait" in reply.text
+
+
+def test_a_create_may_wait_for_the_end_and_answers_the_execution_either_way(api, service):
+    created = api.ok("post", f"/executions/{service['id']}?wait=0.2", json={
+        "functionName": "echo", "input": {"text": "x"}})
+    assert created["latestStatus"]["status"] == "created"  # no replica runs it: waited out
+    assert api.ok("get", f"/executions/{created['id']}")["id"] == created["id"]
+
+
+def test_a_create_with_a_bad_wait_is_refused_and_creates_nothing(api, service):
+    def count() -> int:
+        return api.ok("post", "/query/faas", json={
+            "resource": "executions", "filter": {"serviceId": service["id"]},
+            "pageSize": 0})["totalItemsCount"]
+
+    before = count()
+    reply = api.call("post", f"/executions/{service['id']}?wait=soon", json={
+        "functionName": "echo", "input": {"text": "x"}})
+    assert reply.status_code == 400 and "wait" in reply.text
+    assert count() == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
@@ -33,8 +35,13 @@ async def rerun_batch(request: Request, principal: PrincipalDep, state: StateDep
 
 @router.post("/executions/{service_id}")
 async def create_execution(service_id: str, request: Request, principal: PrincipalDep,
-                           state: StateDep, base: BaseUrlDep) -> Response:
-    """Record an execution, then publish it; or start a batch (answers a Command)."""
+                           state: StateDep, base: BaseUrlDep, wait: float = 0.0) -> Response:
+    """Record an execution, then publish it; or start a batch (answers a Command).
+
+    ``?wait=N`` (<= 60; a Conveyor extension, ignored for a batch): answer once the new
+    execution is terminal or N s passed, as ``GET /executions/{id}?wait=N`` would -- a sync
+    execute in one round trip.
+    """
     body = await read_body(request)
     function_name = body.get("functionName") or "run"
     if not isinstance(function_name, str):
@@ -43,30 +50,51 @@ async def create_execution(service_id: str, request: Request, principal: Princip
         command = await run_in_threadpool(batches.start_batch, state, principal, service_id,
                                           function_name, body["batch"])
         return json_response(command_json(command, base))
-    row = await state.plane.intake.create(Creation(
-        principal.user_id, principal.email, service_id, function_name, body.get("input")))
+    deadline = _deadline(wait)
+    subscription = state.plane.waiters.subscribe() if wait > 0 else None
+    try:
+        row = await state.plane.intake.create(Creation(
+            principal.user_id, principal.email, service_id, function_name, body.get("input")))
+    except BaseException:
+        if subscription is not None:
+            state.plane.waiters.discard(subscription)
+        raise
+    if subscription is not None:
+        await state.plane.waiters.wait(subscription, deadline - time.monotonic())
+        return await _answer_when_final(state, principal, row.id, deadline, base)
     return json_response(execution_json(row, base))
 
 
 @router.get("/executions/{execution_id}")
-def get_execution(execution_id: str, principal: PrincipalDep, state: StateDep,
-                  base: BaseUrlDep, wait: float = 0.0) -> dict:
+async def get_execution(execution_id: str, principal: PrincipalDep, state: StateDep,
+                        base: BaseUrlDep, wait: float = 0.0) -> Response:
     """One execution; with ``?wait=N`` (<= 60) answers once it is terminal or N s passed."""
+    return await _answer_when_final(state, principal, execution_id, _deadline(wait), base)
+
+
+def _deadline(wait: float) -> float:
+    return time.monotonic() + min(max(wait, 0.0), MAX_WAIT)
+
+
+async def _answer_when_final(state, principal, execution_id: str, deadline: float,
+                             base: str) -> Response:
+    """The execution's JSON once it is terminal or ``deadline`` (monotonic) passed.
+
+    The wait is spent on the event loop (``control.waiters``), woken by the commits that
+    end executions; each wake-up re-reads the record.
+    """
     def load():
         with state.db.transaction() as session:
             return executions.visible_execution(session, execution_id, principal.user_id)
 
-    row = load()
-    if wait > 0 and row.status not in ledger.TERMINAL:
-        latest = [row]
-
-        def finished() -> bool:
-            latest[0] = load()
-            return latest[0].status in ledger.TERMINAL
-
-        state.plane.waiters.wait_until(finished, min(wait, MAX_WAIT))
-        row = latest[0]
-    return execution_json(row, base)
+    waiters = state.plane.waiters
+    while True:
+        subscription = waiters.subscribe()  # before the read: a wake-up between counts
+        row = await run_in_threadpool(load)
+        left = deadline - time.monotonic()
+        if row.status in ledger.TERMINAL or left <= 0:
+            return json_response(execution_json(row, base))
+        await waiters.wait(subscription, left)
 
 
 def _mutate(state, principal, execution_id: str, change, base: str) -> dict:
