@@ -138,3 +138,19 @@ def test_a_bad_broker_url_fails_at_start_naming_it_without_the_password(tmp_path
     assert result.returncode == 1
     assert "127.0.0.1:1" in result.stderr and "s3cret" not in result.stderr
     assert "CONVEYOR_QUEUE_URL" in result.stderr
+
+
+def test_a_sync_execute_answers_the_finished_execution_as_a_get_would(dl, project, tmp_path):
+    """The create's long-poll is answered from the row the result's commit ended: the
+    same JSON the record gives, for a success and for a failure."""
+    package = _package(project, tmp_path)
+    service = package.deploy(service_name="sync", runtime={"numReplicas": 1, "concurrency": 2})
+    wait_until(lambda: _ready(service) == 1, 90, "the replica", interval=0.3)
+    ok = service.execute(function_name="work", execution_input={"seconds": 0.0}, sync=True,
+                         stream_logs=False, return_output=False)
+    bad = service.execute(function_name="work", execution_input={"seconds": -1.0},
+                          sync=True, stream_logs=False, return_output=False)
+    assert ok.latest_status["status"] == "success" and ok.output == "v1"
+    assert bad.latest_status["status"] == "failed"
+    for finished in (ok, bad):
+        assert finished.to_json() == dl.executions.get(execution_id=finished.id).to_json()

@@ -93,12 +93,12 @@ def claim_batch(session: Session, service_id: str, user_id: str, replica_id: str
 
 @dataclass
 class ReportOutcome:
-    """What a report batch did; ``finished`` says whether any execution became terminal."""
+    """What a report batch did; ``ended`` holds the rows it made terminal, by id."""
 
     results: list[dict] = field(default_factory=list)
     progress: list[dict] = field(default_factory=list)
     logs: dict = field(default_factory=lambda: {"received": 0, "dropped": 0})
-    finished: bool = False
+    ended: dict[str, LedgerRow] = field(default_factory=dict)
 
 
 def report_batch(session: Session, service_id: str, user_id: str, replica_id: str, *,
@@ -153,7 +153,8 @@ def _progress(row: LedgerRow | None, entry: dict, replica_id: str,
         return {**answer, "reason": "conflict"}
     except InvalidInputError as exc:
         return {**answer, "reason": exc.message}
-    outcome.finished |= finished
+    if finished:
+        outcome.ended[row.id] = row
     return {**answer, "applied": True, "reason": "applied"}
 
 
@@ -167,5 +168,6 @@ def _result(row: LedgerRow | None, entry: dict, replica_id: str,
         stored, reason = ledger.record_result(row, body, replica_id, entry.get("claimToken"))
     except InvalidInputError as exc:
         return {**answer, "reason": exc.message}
-    outcome.finished |= stored and reason == "stored"
+    if stored and reason == "stored":
+        outcome.ended[row.id] = row
     return {**answer, "stored": stored, "reason": reason}

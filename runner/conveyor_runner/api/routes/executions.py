@@ -60,8 +60,9 @@ async def create_execution(service_id: str, request: Request, principal: Princip
             state.plane.waiters.discard(subscription)
         raise
     if subscription is not None:
-        await state.plane.waiters.wait(subscription, deadline - time.monotonic())
-        return await _answer_when_final(state, principal, row.id, deadline, base)
+        ended = await state.plane.waiters.wait(subscription, deadline - time.monotonic())
+        return await _answer_when_final(state, principal, row.id, deadline, base,
+                                        ended.get(row.id))
     return json_response(execution_json(row, base))
 
 
@@ -77,24 +78,28 @@ def _deadline(wait: float) -> float:
 
 
 async def _answer_when_final(state, principal, execution_id: str, deadline: float,
-                             base: str) -> Response:
+                             base: str, ended=None) -> Response:
     """The execution's JSON once it is terminal or ``deadline`` (monotonic) passed.
 
     The wait is spent on the event loop (``control.waiters``), woken by the commits that
-    end executions; each wake-up re-reads the record.
+    end executions. A wake-up that hands over the execution's ended row answers from it
+    (the caller has seen the execution already); any other re-reads the record.
+    ``ended``: that row, if the caller was handed it already.
     """
     def load():
         with state.db.transaction() as session:
             return executions.visible_execution(session, execution_id, principal.user_id)
 
     waiters = state.plane.waiters
-    while True:
+    while ended is None:
         subscription = waiters.subscribe()  # before the read: a wake-up between counts
         row = await run_in_threadpool(load)
         left = deadline - time.monotonic()
         if row.status in ledger.TERMINAL or left <= 0:
+            waiters.discard(subscription)
             return json_response(execution_json(row, base))
-        await waiters.wait(subscription, left)
+        ended = (await waiters.wait(subscription, left)).get(execution_id)
+    return json_response(execution_json(ended, base))
 
 
 def _mutate(state, principal, execution_id: str, change, base: str) -> dict:

@@ -201,8 +201,8 @@ def _report_batch(state, principal, service_id: str, replica_id: str, logs: list
         outcome = replica_batches.report_batch(session, service_id, principal.user_id,
                                                replica_id, logs=logs, progress=progress,
                                                results=results)
-    if outcome.finished:
-        state.plane.waiters.notify()
+    if outcome.ended:
+        state.plane.waiters.notify(outcome.ended)
     return json_response({"results": outcome.results, "progress": outcome.progress,
                           "logs": outcome.logs})
 
