@@ -24,6 +24,7 @@ With FastAPI's native telemetry enabled, every request takes FastAPI's path, tra
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 from dataclasses import dataclass
@@ -51,6 +52,10 @@ class _Hot:
     request_name: str | None
     #: FastAPI's fields of the query parameters (validated as FastAPI validates them).
     query_params: tuple = ()
+    #: Their values when the request has no query string, if FastAPI would take their
+    #: defaults unvalidated then (none required or validating its default), else None:
+    #: most requests carry no query, and validating nothing cost 5% of a create.
+    absent_query: dict | None = None
 
 
 class FastPath:
@@ -107,7 +112,9 @@ class FastPath:
     @staticmethod
     async def _call(hot: _Hot, request: Request, params: dict) -> Response:
         arguments = dict(params)
-        if hot.query_params:
+        if hot.absent_query is not None and not request.scope.get("query_string"):
+            arguments.update(copy.deepcopy(hot.absent_query))
+        elif hot.query_params:
             values, errors = request_params_to_args(hot.query_params, request.query_params)
             if errors:
                 raise RequestValidationError(errors)
@@ -148,5 +155,9 @@ def _qualify(route: APIRoute) -> _Hot:
     if problems:
         raise ValueError(f"route {route.path} cannot take the fast path: it "
                          + "; ".join(problems))
+    query = tuple(dependant.query_params)
+    absent = None
+    if not any(f.field_info.is_required() or f.field_info.validate_default for f in query):
+        absent = {f.name: f.default for f in query}
     return _Hot(route, tuple((sub.name, sub.call) for sub in dependant.dependencies),
-                dependant.request_param_name, tuple(dependant.query_params))
+                dependant.request_param_name, query, absent)

@@ -43,6 +43,11 @@ def build_app() -> tuple[FastAPI, dict]:
         seen["route"] = "waits"
         return Response(json.dumps({"thing": thing_id, "wait": wait, "tags": tags}))
 
+    @app.get("/needs/{thing_id}")
+    async def needs(thing_id: str, need: int) -> Response:
+        seen["route"] = "needs"
+        return Response(json.dumps({"need": need}))
+
     @app.post("/things/{thing_id}")
     async def not_hot(thing_id: str) -> dict:
         seen["route"] = "post"
@@ -107,7 +112,7 @@ class Client:
 def client_and_seen():
     app, seen = build_app()
     hot = tuple(r.endpoint for r in app.router.routes
-                if getattr(r, "name", "") in ("hot", "waits"))
+                if getattr(r, "name", "") in ("hot", "waits", "needs"))
     return Client(Dispatching(app, FastPath(app, hot))), seen
 
 
@@ -145,6 +150,17 @@ def test_query_parameters_are_converted_and_refused_as_fastapi_does(client_and_s
         assert reply.status_code == 400 and "wait" in reply.text
     if query == "wait=1&tags=a&tags=b":
         assert reply.json() == {"thing": "w1", "wait": 1.0, "tags": ["a", "b"]}
+
+
+@pytest.mark.parametrize("query", ["", "need=3", "need=x"])
+def test_a_required_query_parameter_is_required_with_or_without_a_query(client_and_seen,
+                                                                          query):
+    client, _ = client_and_seen
+    reply = client.get(f"/needs/n1?{query}")
+    plain_fastapi = Client(build_app()[0]).get(f"/needs/n1?{query}")
+    assert (reply.status_code, reply.json()) == (plain_fastapi.status_code,
+                                                 plain_fastapi.json())
+    assert reply.status_code == (200 if query == "need=3" else 400)
 
 
 def test_a_route_that_cannot_take_the_fast_path_is_refused_at_start_up():
