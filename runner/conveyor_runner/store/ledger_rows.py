@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from conveyor_runner.store.tables import ExecutionRow, MemberRow
 
 _TABLE = ExecutionRow.__table__
+_MEMBERS = MemberRow.__table__
 _COLUMNS = tuple(column.key for column in _TABLE.columns)
 #: What ledger decisions may change (the rest -- ids, service, input, creator -- never do).
 _MUTABLE = ("status", "attempts", "max_attempts", "to_terminate", "published", "dispatch_id",
@@ -53,10 +54,12 @@ class LedgerRow:
                 if key in _MUTABLE and getattr(self, key) != old}
 
 
+#: Core, on the tables: naming an ORM class (even only to join it) makes the select
+#: ORM-enabled, and its compile and result machinery cost more than the query.
 _VISIBLE_BY_IDS = (
     select(_TABLE)
-    .join(MemberRow, MemberRow.project_id == _TABLE.c.project_id)
-    .where(MemberRow.user_id == bindparam("user_id"),
+    .join(_MEMBERS, _MEMBERS.c.project_id == _TABLE.c.project_id)
+    .where(_MEMBERS.c.user_id == bindparam("user_id"),
            _TABLE.c.id.in_(bindparam("ids", expanding=True)))
     .order_by(_TABLE.c.id).with_for_update(of=_TABLE))
 
