@@ -296,6 +296,31 @@ def test_a_long_unacked_delivery_is_not_taken_back_before_its_timeout(transport,
     consumer.close()
 
 
+def test_a_waited_for_delivery_leaves_later_messages_ready_on_the_broker(transport, queues):
+    """A receive that waits on an empty queue hands out what it took and nothing more is
+    held in the consumer: its subscription's cancel (not waited for) reaches the broker
+    before the delivery's settle, so no message follows into a client-side buffer."""
+    name = queues()
+    consumer = transport.consume(name, prefetch=10)
+    got: list = []
+    waiting = threading.Thread(target=lambda: got.extend(consumer.receive_many(PROMPT, 10)))
+    waiting.start()
+    time.sleep(0.5)  # subscribed and waiting by now
+    publish_many(transport, name, 3)
+    waiting.join()
+    assert got
+    assert eventually(lambda: transport.depth(name) == 3 - len(got))
+    got[0].ack()
+    time.sleep(0.3)  # room for a (wrong) push to the cancelled subscription
+    assert transport.depth(name) == 3 - len(got)
+    rest = receive_n(consumer, 3 - len(got))
+    assert sorted(d.message_id for d in got + rest) == ["m-0000", "m-0001", "m-0002"]
+    for delivery in got[1:] + rest:
+        delivery.ack()
+    assert transport.depth(name) == 0
+    consumer.close()
+
+
 def test_consumer_survives_a_dropped_connection(transport, queues):
     name = queues()
     publish_many(transport, name, 1)

@@ -163,6 +163,19 @@ class Link:
                                             f"{timeout:g} s ({self._status()})")
         return self._outcome(pending)
 
+    def submit(self, operation: Operation, *, generation: int) -> None:
+        """Queue ``operation(channel, generation)`` on the I/O thread and return at once.
+
+        Operations run in the order they were queued, ``call``'s included: one submitted
+        before a later call is on the wire before it. Nothing waits for its outcome, so it
+        must handle its own errors; it is dropped if that channel is gone by then.
+        """
+        with self._lock:
+            if self.closed or self._channel is None or generation != self._generation:
+                return
+            self._calls.append(_Call(operation, generation))
+        self._wake()
+
     def _outcome(self, pending: _Call) -> Any:
         if pending.error is None:
             return pending.result

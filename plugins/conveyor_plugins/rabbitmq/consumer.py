@@ -4,7 +4,8 @@ A consumer owns a :class:`~conveyor_plugins.rabbitmq.connection.Link` (its own
 connection, channel and I/O thread, so heartbeats flow while executions run) and takes
 messages **on demand**: ``receive`` first asks for one message with ``basic.get``; if the
 queue is empty it subscribes with a per-consumer prefetch of 1, waits for one message,
-and cancels the subscription. So no message ever waits in a client-side buffer: every
+and cancels the subscription (without waiting for the broker's answer: see
+``_subscribe_and_wait``). So no message ever waits in a client-side buffer: every
 message not yet returned by ``receive`` is "ready" on the broker, visible to ``depth``
 and ``purge``, and free for other replicas; the prefetch bound is enforced exactly, here,
 counting deliveries handed out and not yet settled (``set_prefetch`` takes effect at
@@ -99,12 +100,31 @@ class RabbitmqConsumer(Consumer):
         Raises:
             QueueUnavailableError: the queue does not exist (declare it first).
         """
+        return self._receive(timeout)[0]
+
+    def receive_many(self, timeout: float, limit: int) -> list[RabbitmqDelivery]:
+        """As ``Consumer.receive_many``; but a first message that had to be waited for
+        comes alone: the queue was empty a moment ago, and asking again would only add a
+        round trip before it starts (the next receive takes whatever came meanwhile)."""
+        first, waited = self._receive(timeout)
+        if first is None:
+            return []
+        found = [first]
+        while not waited and len(found) < limit:
+            delivery = self.receive(0.0)
+            if delivery is None:
+                break
+            found.append(delivery)
+        return found
+
+    def _receive(self, timeout: float) -> tuple[RabbitmqDelivery | None, bool]:
+        """The next message, and whether it came by waiting (the queue was empty)."""
         deadline = time.monotonic() + max(float(timeout), 0.0)
         if not self._receiving.acquire(timeout=max(float(timeout), 0.0)):
-            return None
+            return None, False
         try:
             if not self._wait_for_room(deadline):
-                return None
+                return None, False
             return self._take(deadline)
         finally:
             self._receiving.release()
@@ -140,15 +160,15 @@ class RabbitmqConsumer(Consumer):
                 self._state.wait(remaining)
             return not self._closed
 
-    def _take(self, deadline: float) -> RabbitmqDelivery | None:
+    def _take(self, deadline: float) -> tuple[RabbitmqDelivery | None, bool]:
         while not self._closed:
             delivery = self._get(deadline)
             if delivery is not None or time.monotonic() >= deadline:
-                return delivery
+                return delivery, False
             delivery = self._subscribe_and_wait(deadline)
             if delivery is not None or time.monotonic() >= deadline:
-                return delivery
-        return None
+                return delivery, True
+        return None, False
 
     def _get(self, deadline: float) -> RabbitmqDelivery | None:
         def get(channel, generation):
@@ -176,8 +196,15 @@ class RabbitmqConsumer(Consumer):
                 arrivals.append(self._arrivals.get(timeout=min(remaining, _POLL)))
             except queue_module.Empty:
                 pass
-        # With prefetch 1 and a delivery in hand nothing more can come; on timeout a
-        # message racing the cancel is rejected back by pika, or already in _arrivals.
+        if arrivals and self._link.generation == generation:
+            # With prefetch 1 and this delivery unsettled nothing more can come, and the
+            # cancel is on the wire before the delivery's settle or any later receive (the
+            # link keeps the order): the delivery need not wait for the cancel's answer.
+            self._link.submit(functools.partial(_cancel_on, self.queue, tag),
+                              generation=generation)
+            return self._adopt(arrivals[0])
+        # On timeout a message racing the cancel is rejected back by pika, or already in
+        # _arrivals.
         self._cancel(generation, tag)
         while not self._arrivals.empty():
             arrivals.append(self._arrivals.get_nowait())
@@ -247,6 +274,15 @@ class RabbitmqConsumer(Consumer):
         with self._state:
             self._unsettled.discard(delivery)
             self._state.notify_all()
+
+
+def _cancel_on(queue: str, tag: str, channel, _generation) -> None:
+    """Cancel a subscription on the I/O thread. Nobody waits for it, so a failure is only
+    logged: the channel is failing, and its subscriptions go with it."""
+    try:
+        channel.basic_cancel(tag)
+    except AMQPError as exc:
+        log.debug("cancelling subscription %s on %s failed: %r", tag, queue, exc)
 
 
 def _settle_on(queue: str, tag: int, action: str, channel, _generation) -> object:
