@@ -14,19 +14,21 @@ entries sent one by one would mean -- except that a bad entry never fails the ot
 
 Order inside one report batch: log lines first, then progress, then results, all in one
 transaction -- so the ``[Done]`` line an agent sends with a result is stored no later than
-the result. Callers run both batches in an exclusive transaction (``Database.transaction``):
-the decisions are made on the rows as loaded, and must still hold when the writes commit.
+the result. Callers run both batches in an exclusive transaction (``Database.connection``;
+every query here is Core, so a session will do too): the decisions are made on the rows as
+loaded, and must still hold when the writes commit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from conveyor_runner.control import executions as ledger
 from conveyor_runner.control.janitor import owner_running
-from conveyor_runner.errors import ConflictError, InvalidInputError, NotFoundError
+from conveyor_runner.errors import ConflictError, InvalidInputError
 from conveyor_runner.ids import now_iso
 from conveyor_runner.store import executions, ledger_rows, services
 from conveyor_runner.store.ledger_rows import LedgerRow
@@ -35,8 +37,9 @@ from conveyor_runner.store.tables import ExecutionRow, ServiceRow
 NOT_FOUND = "not found"
 
 
-def claim_one(session: Session, row: ExecutionRow | LedgerRow, service: ServiceRow | None,
-              replica_id: str, dispatch_id: str | None, token: str | None) -> tuple[str, str]:
+def claim_one(session: Session | Connection, row: ExecutionRow | LedgerRow,
+              service: ServiceRow | None, replica_id: str, dispatch_id: str | None,
+              token: str | None) -> tuple[str, str]:
     """The ledger's claim, plus: the execution of a deleted service is canceled, skipped;
     a running execution whose replica is alive and still runs it is a duplicate delivery.
 
@@ -47,7 +50,7 @@ def claim_one(session: Session, row: ExecutionRow | LedgerRow, service: ServiceR
         if row.status not in ledger.TERMINAL:
             ledger.finish(row, "canceled", message=reason)
         return "skip", reason
-    owner = (services.replica(session, row.replica_id)
+    owner = (services.replica_report(session, row.replica_id)
              if row.status == "in-progress" and row.replica_id else None)
     alive = owner_running(row, owner, now=now_iso())
     return ledger.claim(row, service, replica_id, dispatch_id, token, owner_running=alive)
@@ -63,7 +66,7 @@ class ClaimAnswer:
     row: LedgerRow | None = None
 
 
-def claim_batch(session: Session, service_id: str, user_id: str, replica_id: str,
+def claim_batch(session: Session | Connection, service_id: str, user_id: str, replica_id: str,
                 claims: list[dict]) -> list[ClaimAnswer]:
     """Claim every entry (``{executionId, dispatchId?, claimToken?}``), in order.
 
@@ -101,7 +104,7 @@ class ReportOutcome:
     ended: dict[str, LedgerRow] = field(default_factory=dict)
 
 
-def report_batch(session: Session, service_id: str, user_id: str, replica_id: str, *,
+def report_batch(session: Session | Connection, service_id: str, user_id: str, replica_id: str, *,
                  logs: list[dict], progress: list[dict], results: list[dict]) -> ReportOutcome:
     """Store log lines, then progress reports, then results (entries already validated)."""
     ids = [e["executionId"] for e in (*progress, *results)]
@@ -120,16 +123,14 @@ def report_batch(session: Session, service_id: str, user_id: str, replica_id: st
     return outcome
 
 
-def _visible_lines(session: Session, service_id: str, user_id: str, lines: list[dict],
-                   rows: dict[str, LedgerRow], outcome: ReportOutcome) -> list[tuple]:
+def _visible_lines(session: Session | Connection, service_id: str, user_id: str,
+                   lines: list[dict], rows: dict[str, LedgerRow],
+                   outcome: ReportOutcome) -> list[tuple]:
     """The lines to store: those of unknown executions are dropped; replica lines need the
     service visible."""
     replica_lines_visible = True
     if any(not line.get("executionId") for line in lines):
-        try:
-            services.visible_service(session, service_id, user_id)
-        except NotFoundError:
-            replica_lines_visible = False
+        replica_lines_visible = services.is_visible(session, service_id, user_id)
     kept = []
     for line in lines:
         execution_id = line.get("executionId") or None

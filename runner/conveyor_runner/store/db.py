@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -74,6 +74,19 @@ class Database:
             if exclusive and self.dialect == "sqlite":
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
+
+    @contextlib.contextmanager
+    def connection(self, exclusive: bool = False) -> Iterator[Connection]:
+        """A Core connection inside one transaction, as ``transaction`` gives a session
+        (``exclusive`` alike), for the ledger's batch paths: no ORM session -- whose set-up,
+        unit of work and commit hooks cost as much as a claim's queries -- so no event
+        capture either: only for Core statements on rows without events (executions,
+        their logs, replicas), never on items, datasets or annotations.
+        """
+        with self.engine.begin() as connection:
+            if exclusive and self.dialect == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            yield connection
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from conveyor_runner.errors import ConflictError, NotFoundError
@@ -192,3 +193,26 @@ def delete_service(session: Session, row: ServiceRow) -> None:
 def replica(session: Session, replica_id: str) -> ReplicaRow | None:
     """A replica's latest self-report, or None if it never reported."""
     return session.get(ReplicaRow, replica_id)
+
+
+def replica_report(session: Session | Connection, replica_id: str):
+    """A replica's latest self-report as a read-only row (``heartbeat_at``, ``info``, ...),
+    or None; one Core query (a session or a connection will do)."""
+    return session.execute(_REPLICA, {"replica_id": replica_id}).first()
+
+
+_REPLICA = select(ReplicaRow.__table__).where(
+    ReplicaRow.__table__.c.id == bindparam("replica_id"))
+
+
+def is_visible(session: Session | Connection, service_id: str, user_id: str) -> bool:
+    """Whether the user is a member of the service's project; one Core query."""
+    return session.execute(_VISIBLE, {"service_id": service_id,
+                                      "user_id": user_id}).first() is not None
+
+
+_VISIBLE = (select(ServiceRow.__table__.c.id)
+            .join(MemberRow.__table__,
+                  MemberRow.__table__.c.project_id == ServiceRow.__table__.c.project_id)
+            .where(ServiceRow.__table__.c.id == bindparam("service_id"),
+                   MemberRow.__table__.c.user_id == bindparam("user_id")))

@@ -301,3 +301,25 @@ def test_item_inputs_must_be_a_list_of_names(api, service, bad):
         "replicaId": "r1", "claims": [{"executionId": execution, "itemInputs": bad}]})
     assert reply.status_code == 400 and "claims[0].itemInputs" in reply.text
     assert record(api, execution)["latestStatus"]["status"] == "created"
+
+
+def test_a_redelivery_of_an_execution_its_live_replica_runs_is_a_duplicate(api, service):
+    execution = execute(api, service)
+    claim(api, service, "r1", (execution, "t1"))
+    api.ok("post", f"/services/{service['id']}/replicas/r1/heartbeat",
+           json={"state": "ready", "busy": 1, "running": [execution]})
+    (answer,) = claim(api, service, "r2", (execution, "t2"))
+    assert (answer["action"], answer["reason"]) == (
+        "skip", "running on live replica r1 (duplicate delivery)")
+    assert record(api, execution)["attempts"] == 1
+
+
+def test_replica_lines_are_kept_only_for_a_caller_who_sees_the_service(api, service,
+                                                                       other_api):
+    reply = report(api, service, "r1", logs=[{"message": "replica started"}])
+    assert reply["logs"] == {"received": 1, "dropped": 0}
+    assert "replica started" in logs(api, service)
+    other = other_api.ok("post", f"/services/{service['id']}/results", json={
+        "replicaId": "intruder", "logs": [{"message": "sneaky"}]})
+    assert other["logs"] == {"received": 0, "dropped": 1}
+    assert "sneaky" not in logs(api, service)

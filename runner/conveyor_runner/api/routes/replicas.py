@@ -132,8 +132,8 @@ async def claim_batch(service_id: str, request: Request, principal: PrincipalDep
 
 def _claim_batch(state, principal, service_id: str, replica_id: str, claims: list[dict],
                  base: str) -> Response:
-    with state.db.transaction(exclusive=True) as session:
-        answers = replica_batches.claim_batch(session, service_id, principal.user_id,
+    with state.db.connection(exclusive=True) as connection:
+        answers = replica_batches.claim_batch(connection, service_id, principal.user_id,
                                               replica_id, claims)
     # Rendered after the commit: the rows keep their values, and the write lock is free.
     reply = [{"executionId": a.execution_id, "action": a.action, "reason": a.reason,
@@ -197,8 +197,8 @@ async def report_batch(service_id: str, request: Request, principal: PrincipalDe
 
 def _report_batch(state, principal, service_id: str, replica_id: str, logs: list[dict],
                   progress: list[dict], results: list[dict]) -> Response:
-    with state.db.transaction(exclusive=True) as session:
-        outcome = replica_batches.report_batch(session, service_id, principal.user_id,
+    with state.db.connection(exclusive=True) as connection:
+        outcome = replica_batches.report_batch(connection, service_id, principal.user_id,
                                                replica_id, logs=logs, progress=progress,
                                                results=results)
     if outcome.ended:
