@@ -12,6 +12,7 @@ from conveyor_plugins.embedded.http_transport import EmbeddedHttpTransport
 from conveyor_plugins.embedded.transport import EmbeddedTransport
 from conveyor_runner.errors import ConfigurationError
 from conveyor_runner.plugin.manager import build_registries, get_plugin_manager
+from conveyor_runner.queue import QueueUnavailableError
 from conveyor_runner.queue.messages import ExecutionMessage, queue_name
 from conveyor_runner.testing.faas import FaasKit, module
 
@@ -330,3 +331,51 @@ def _finished_polls(transport) -> int:
     return sum(1 for kind, path, body in list(transport.events)
                if kind == "end" and path.endswith("/receive") and body["max"] and
                body["timeout"] > 0)
+
+
+class LossyTransport(RecordingTransport):
+    """Loses the reply of the next receive that took deliveries (the gateway did answer)."""
+
+    lose_next = False
+
+    def call(self, path, body, timeout, method="post"):
+        reply = super().call(path, body, timeout, method)
+        if self.lose_next and path.endswith("/receive") and reply.get("deliveries"):
+            self.lose_next = False
+            raise QueueUnavailableError("the connection dropped before the reply")
+        return reply
+
+
+def test_the_deliveries_of_a_lost_receive_reply_come_with_its_repeat(kit, service):
+    transport = LossyTransport("embedded+" + kit.server.url, token=kit.bot_token(service["id"]))
+    consumer = transport.consume(queue_name(service["id"]), prefetch=2)
+    try:
+        ids = execute(kit, service, 3)
+        transport.lose_next = True
+        with pytest.raises(QueueUnavailableError):
+            consumer.receive_many(PROMPT, 2)
+        # Unrecovered, the two lost deliveries would hold both prefetch slots: nothing more
+        # could be received until the consumer closed.
+        taken = consumer.receive_many(PROMPT, 2)
+        assert [(d.message_id, d.delivery_count) for d in taken] == [(i, 1) for i in ids[:2]]
+        lost, repeat = transport.receives()[-2:]
+        assert repeat == lost, "the next request repeats it, requestId included"
+        for delivery in taken:
+            delivery.ack()
+        third = consumer.receive(PROMPT)
+        assert (third.message_id, third.delivery_count) == (ids[2], 1)
+        third.ack()
+        assert consumer.receive(EMPTY) is None
+    finally:
+        consumer.close()
+        transport.close()
+
+
+def test_a_malformed_request_id_is_refused_naming_it(transport, service):
+    consumer = transport.consume(queue_name(service["id"]), prefetch=1)
+    try:
+        path = f"/queues/{queue_name(service['id'])}/consumers/{consumer._consumer_id}/receive"
+        with pytest.raises(ConfigurationError, match="requestId"):
+            transport.call(path, {"timeout": 0, "max": 1, "requestId": 7}, 5.0)
+    finally:
+        consumer.close()

@@ -14,6 +14,12 @@ them along and then does not wait (``timeout 0``), so they come back at once; a 
 first gives such a receive ``SETTLE_GRACE`` seconds to come (a consumer that frees room
 usually receives again right away), which saves a request per settle-and-receive.
 
+A lost reply: every receive request carries a ``requestId``; if one that could take
+deliveries gets no reply (connection cut, timeout, 5xx), the next request of this consumer
+first repeats it as it was, until answered: the gateway answers a repeat with the
+deliveries it took for the first (see ``control.queue_gateway``), which would otherwise
+stay unsettled -- holding prefetch room -- until their consumer closed.
+
 Liveness: the gateway closes a consumer silent for 15 s and returns its deliveries, so a
 keep-alive thread calls ``prefetch`` when nothing was sent for ``KEEPALIVE`` seconds (an
 agent busy with long executions or draining does not receive). If the gateway forgot the
@@ -28,10 +34,11 @@ import collections
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from conveyor_runner.queue import Consumer, Delivery
+from conveyor_runner.queue import Consumer, Delivery, QueueUnavailableError
 
 if TYPE_CHECKING:
     from conveyor_plugins.embedded.http_transport import EmbeddedHttpTransport
@@ -96,6 +103,8 @@ class GatewayConsumer(Consumer):
         self._pending: list[_Settlement] = []
         self._buffer: collections.deque[GatewayDelivery] = collections.deque()
         self._generation = 0
+        #: A receive that got no reply (its body), repeated before any other request.
+        self._unanswered: dict | None = None
         self._closed = threading.Event()
         self._last_call = time.monotonic()
         self._consumer_id = self._open()
@@ -190,6 +199,7 @@ class GatewayConsumer(Consumer):
                                 self.queue)
                     self._generation += 1
                     self._buffer.clear()
+                    self._unanswered = None  # its deliveries went back to the queue too
                     self._consumer_id = self._open()
             return None
         finally:
@@ -198,8 +208,16 @@ class GatewayConsumer(Consumer):
     def _exchange(self, wait: float, limit: int) -> None:
         """Send pending settlements, then receive up to ``limit`` deliveries into the buffer.
 
-        A request carrying settlements never long-polls: their settlers are waiting.
+        A request carrying settlements never long-polls: their settlers are waiting. A
+        receive left unanswered is repeated first (raising, and staying unanswered, if the
+        repeat fails too).
         """
+        with self._pending_lock:  # taken by one caller: a settler may be exchanging too
+            unanswered, self._unanswered = self._unanswered, None
+        if unanswered is not None:
+            self._send(unanswered, [])
+            if self._buffer:  # deliveries recovered: ask no more now, send only settlements
+                wait, limit = 0.0, 0
         with self._pending_lock:
             batch, self._pending = self._pending, []
         stale = [item for item in batch if item.generation != self._generation]
@@ -210,14 +228,26 @@ class GatewayConsumer(Consumer):
             return  # a receive took this settler's items along: nothing left to send
         if batch:
             wait = 0.0
-        body: dict = {"timeout": wait, "max": limit, "ack": [], "nack": [], "deadLetter": []}
+        body: dict = {"timeout": wait, "max": limit, "ack": [], "nack": [], "deadLetter": [],
+                      "requestId": uuid.uuid4().hex}
         for item in batch:
             body[item.kind].append({"tag": item.tag, "reason": item.reason}
                                    if item.kind == "deadLetter" else item.tag)
+        self._send(body, batch)
+
+    def _send(self, body: dict, batch: list[_Settlement]) -> None:
+        """One receive request; its deliveries go to the buffer, its settlers are answered.
+
+        Unanswered (no reply at all: ``QueueUnavailableError``), a request that may have
+        taken deliveries is kept to be repeated; a refusal is an answer, never repeated.
+        """
         generation = self._generation
         try:
-            reply = self._call("receive", body, wait + 30.0)
+            reply = self._call("receive", body, body["timeout"] + 30.0)
         except Exception as exc:
+            if (isinstance(exc, QueueUnavailableError) and body["max"] > 0
+                    and generation == self._generation):
+                self._unanswered = body
             for item in batch:
                 item.finish(exc)
             raise

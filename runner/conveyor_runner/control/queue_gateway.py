@@ -8,11 +8,18 @@ returns its deliveries to the queue, exactly as a dead AMQP connection would.
 A consumer belongs to the principal that opened it (``owner``): the API authorizes the
 queue when a consumer opens, as an AMQP broker does at ``basic.consume``, and later calls
 need the same owner; ``authorized_at`` lets it re-check now and then.
+
+A receive may name itself (``request_id``): a repeat of it -- the client resending a
+request whose reply it never got -- gets that reply again (the same deliveries, its
+settlements not applied twice), so deliveries taken for a lost reply are not stranded,
+unsettled, until their consumer closes. The last ``REMEMBERED`` receives of a consumer
+are remembered.
 """
 
 from __future__ import annotations
 
 import base64
+import collections
 import logging
 import threading
 import time
@@ -24,6 +31,17 @@ from conveyor_runner.queue.transport import Consumer, Delivery, QueueTransport
 
 log = logging.getLogger(__name__)
 MAX_WAIT = 30.0
+#: Named receives remembered per consumer (a client repeats only its latest).
+REMEMBERED = 4
+
+
+@dataclass
+class _Answer:
+    """A named receive's outcome, once ``done``: its deliveries, or the error it raised."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    deliveries: list[dict] | None = None
+    error: Exception | None = None
 
 
 @dataclass
@@ -38,6 +56,9 @@ class _Remote:
     #: The user id that opened it, and when its access to the queue was last checked.
     owner: str | None = None
     authorized_at: float = field(default_factory=time.monotonic)
+    #: Named receives, oldest first.
+    answers: collections.OrderedDict[str, _Answer] = field(
+        default_factory=collections.OrderedDict)
 
 
 class QueueGateway:
@@ -85,14 +106,42 @@ class QueueGateway:
         self._get(consumer_id).authorized_at = time.monotonic()
 
     def receive(self, consumer_id: str, *, timeout: float, limit: int, ack: list[str],
-                nack: list[str], dead: list[dict]) -> list[dict]:
+                nack: list[str], dead: list[dict], request_id: str | None = None) -> list[dict]:
         """Settle the given tags, then wait up to ``timeout`` for up to ``limit`` deliveries.
 
         The wait holds no lock, so settlements sent meanwhile (another request of the same
-        replica) are applied at once instead of queueing behind the long poll.
+        replica) are applied at once instead of queueing behind the long poll. A repeated
+        ``request_id`` answers as its first request did (waiting for it if it still runs).
         """
         remote = self._get(consumer_id)
         remote.last_seen = time.monotonic()
+        if request_id is None:
+            return self._receive(remote, timeout, limit, ack, nack, dead)
+        with remote.lock:
+            answer = remote.answers.get(request_id)
+            first = answer is None
+            if first:
+                answer = remote.answers[request_id] = _Answer()
+                while len(remote.answers) > REMEMBERED:
+                    remote.answers.popitem(last=False)
+        if not first:
+            if not answer.done.wait(MAX_WAIT + 5.0):
+                raise InvalidInputError(f"requestId: request {request_id} is still running",
+                                        "requestId")
+            if answer.error is not None:
+                raise answer.error
+            return answer.deliveries
+        try:
+            answer.deliveries = self._receive(remote, timeout, limit, ack, nack, dead)
+            return answer.deliveries
+        except Exception as exc:
+            answer.error = exc
+            raise
+        finally:
+            answer.done.set()
+
+    def _receive(self, remote: _Remote, timeout: float, limit: int, ack: list[str],
+                 nack: list[str], dead: list[dict]) -> list[dict]:
         with remote.lock:
             self._settle(remote, ack, nack, dead)
             remote.receiving += 1

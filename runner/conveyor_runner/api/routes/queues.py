@@ -61,17 +61,23 @@ async def open_consumer(queue: str, request: Request, principal: PrincipalDep,
 @router.post("/queues/{queue}/consumers/{consumer_id}/receive")
 async def receive(queue: str, consumer_id: str, request: Request, principal: PrincipalDep,
                   state: StateDep) -> Response:
-    """Settle deliveries (``ack``, ``nack``, ``deadLetter``), then long-poll for more."""
+    """Settle deliveries (``ack``, ``nack``, ``deadLetter``), then long-poll for more;
+    a repeated ``requestId`` gets its first answer again (see ``control.queue_gateway``)."""
     body = await read_body(request)
     _gateway(state).authorization_age(consumer_id, queue, principal.user_id)
     ack, nack, dead = (body.get(k) or [] for k in ("ack", "nack", "deadLetter"))
     if not all(isinstance(v, list) for v in (ack, nack, dead)):
         raise InvalidInputError("ack/nack/deadLetter: must be lists", "ack")
+    request_id = body.get("requestId")
+    if request_id is not None and not (isinstance(request_id, str) and 0 < len(request_id) <= 64):
+        raise InvalidInputError("requestId: must be a string of 1 to 64 characters",
+                                "requestId")
 
     def settle_and_receive() -> list[dict]:
         gateway = _consumer(state, principal, queue, consumer_id)
         return gateway.receive(consumer_id, timeout=float(body.get("timeout", 10)),
-                               limit=int(body.get("max", 1)), ack=ack, nack=nack, dead=dead)
+                               limit=int(body.get("max", 1)), ack=ack, nack=nack, dead=dead,
+                               request_id=request_id)
 
     return json_response({"deliveries": await run_in_threadpool(settle_and_receive)})
 
