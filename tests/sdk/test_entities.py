@@ -193,3 +193,19 @@ def test_command_in_progress_and_path():
     assert dl.Command.from_json({"id": "c", "status": "success"}, None).path == "/commands/c"
     with pytest.raises(ValueError, match="status"):
         dl.Command.from_json({"id": "c", "status": "weird"}, None).in_progress()
+
+
+def test_the_copy_an_entity_takes_of_its_json_is_deep():
+    """``copy_json`` (how an entity copies the JSON it is built from): changing the source
+    afterwards leaves the copy alone, non-JSON values included."""
+    import datetime
+
+    from conveyor.entities.base import copy_json
+
+    source = {"a": [1, {"b": "c"}], "when": datetime.date(2026, 1, 1), "n": None, "t": True}
+    copied = copy_json(source)
+    assert copied == source
+    source["a"][1]["b"] = "changed"
+    source["a"].append(2)
+    assert copied == {"a": [1, {"b": "c"}], "when": datetime.date(2026, 1, 1), "n": None,
+                      "t": True}

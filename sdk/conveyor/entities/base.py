@@ -145,7 +145,7 @@ class BaseEntity:
         for name in self._fields:
             self.__dict__[name] = values.get(name)
         self._client_api = client_api
-        self._json: dict = copy.deepcopy(platform_dict) if platform_dict is not None else {}
+        self._json: dict = copy_json(platform_dict) if platform_dict is not None else {}
         self._relations: dict[str, Any] = {}
         self.is_fetched = is_fetched
 
@@ -155,7 +155,7 @@ class BaseEntity:
         """Attribute values read from ``_json`` (deep copies; missing keys -> None)."""
         values = {}
         for name, f in cls._fields.items():
-            raw = copy.deepcopy(_json.get(f.key))
+            raw = copy_json(_json.get(f.key))
             values[name] = f.load(raw) if f.load is not None and raw is not None else raw
         return values
 
@@ -252,6 +252,22 @@ class BaseEntity:
             is_fetched=state.get("is_fetched", True),
             **self._values_from_json(state["json"]),
         )
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def copy_json(value: Any) -> Any:
+    """Deep copy of JSON-shaped data (dicts, lists, scalars), several times faster than
+    ``copy.deepcopy`` on it -- an entity copies its JSON when built, and a server answer
+    is all JSON; anything else in it is copied by ``copy.deepcopy``."""
+    if isinstance(value, _SCALARS):
+        return value
+    if type(value) is dict:
+        return {key: copy_json(item) for key, item in value.items()}
+    if type(value) is list:
+        return [copy_json(item) for item in value]
+    return copy.deepcopy(value)
 
 
 def to_jsonable(value: Any) -> Any:
