@@ -59,7 +59,7 @@ def owner_running(row: ExecutionRow, replica: ReplicaRow | None, *, now: str,
     A redelivery of such an execution (e.g. the broker requeued it when a connection
     dropped) is a duplicate to skip, not a dead attempt to reset.
     """
-    if replica is None or row.status != "in-progress":
+    if replica is None or row.status != "in-progress" or replica.service_id != row.service_id:
         return False
     if (parse_iso(now) - parse_iso(replica.heartbeat_at)).total_seconds() > dead_after:
         return False

@@ -304,13 +304,13 @@ def test_item_inputs_must_be_a_list_of_names(api, service, bad):
 
 
 def test_a_redelivery_of_an_execution_its_live_replica_runs_is_a_duplicate(api, service):
-    execution = execute(api, service)
-    claim(api, service, "r1", (execution, "t1"))
-    api.ok("post", f"/services/{service['id']}/replicas/r1/heartbeat",
+    execution, live = execute(api, service), f"r-{secrets.token_hex(4)}"
+    claim(api, service, live, (execution, "t1"))
+    api.ok("post", f"/services/{service['id']}/replicas/{live}/heartbeat",
            json={"state": "ready", "busy": 1, "running": [execution]})
     (answer,) = claim(api, service, "r2", (execution, "t2"))
     assert (answer["action"], answer["reason"]) == (
-        "skip", "running on live replica r1 (duplicate delivery)")
+        "skip", f"running on live replica {live} (duplicate delivery)")
     assert record(api, execution)["attempts"] == 1
 
 
@@ -323,3 +323,16 @@ def test_replica_lines_are_kept_only_for_a_caller_who_sees_the_service(api, serv
         "replicaId": "intruder", "logs": [{"message": "sneaky"}]})
     assert other["logs"] == {"received": 0, "dropped": 1}
     assert "sneaky" not in logs(api, service)
+
+
+def test_a_live_replica_of_another_service_does_not_own_an_execution(api, package, service):
+    """Replica ids name no service: a heartbeat of another service's replica with the same
+    id must not make a dead claim look alive."""
+    execution, shared = execute(api, service), f"r-{secrets.token_hex(4)}"
+    claim(api, service, shared, (execution, "t1"))
+    sibling = deploy(api, package, name=f"sibling-{secrets.token_hex(3)}")
+    api.ok("post", f"/services/{sibling['id']}/replicas/{shared}/heartbeat",
+           json={"state": "ready", "busy": 1, "running": [execution]})
+    (answer,) = claim(api, service, "r2", (execution, "t2"))
+    assert answer["action"] == "skip" and "onReset" in answer["reason"]
+    assert record(api, execution)["latestStatus"]["status"] == "failed"
