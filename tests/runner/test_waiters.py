@@ -31,7 +31,7 @@ def test_a_wait_returns_after_the_recheck_interval_and_drops_its_subscription():
         return subscription.done()
 
     assert asyncio.run(scenario()) is False
-    assert waiters._pending == []
+    assert not waiters._pending
 
 
 def test_a_notify_after_the_waiting_loop_closed_is_harmless():
@@ -42,4 +42,4 @@ def test_a_notify_after_the_waiting_loop_closed_is_harmless():
 
     asyncio.run(subscribe_only())  # its loop is closed when run() returns
     waiters.notify()
-    assert waiters._pending == []
+    assert not waiters._pending

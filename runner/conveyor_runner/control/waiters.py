@@ -28,7 +28,7 @@ class ExecutionWaiters:
 
     def __init__(self, recheck_seconds: float = 0.5) -> None:
         self._lock = threading.Lock()
-        self._pending: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
+        self._pending: dict[asyncio.Future, asyncio.AbstractEventLoop] = {}
         self.recheck = recheck_seconds
 
     def subscribe(self) -> asyncio.Future:
@@ -40,7 +40,7 @@ class ExecutionWaiters:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         with self._lock:
-            self._pending.append((loop, future))
+            self._pending[future] = loop
         return future
 
     async def wait(self, subscription: asyncio.Future, timeout: float) -> Mapping[str, Any]:
@@ -58,7 +58,7 @@ class ExecutionWaiters:
     def discard(self, subscription: asyncio.Future) -> None:
         """Drop a subscription no longer waited on."""
         with self._lock:
-            self._pending = [p for p in self._pending if p[1] is not subscription]
+            self._pending.pop(subscription, None)
 
     def notify(self, ended: Mapping[str, Any] | None = None) -> None:
         """Complete every subscription taken so far (thread-safe, never raises).
@@ -67,8 +67,8 @@ class ExecutionWaiters:
         them (None: waiters re-read).
         """
         with self._lock:
-            pending, self._pending = self._pending, []
-        for loop, future in pending:
+            pending, self._pending = self._pending, {}
+        for future, loop in pending.items():
             try:
                 loop.call_soon_threadsafe(_complete, future, ended or {})
             except RuntimeError:  # that loop is closed: its server has stopped

@@ -251,3 +251,8 @@ def test_a_create_with_a_bad_wait_is_refused_and_creates_nothing(api, service):
         "functionName": "echo", "input": {"text": "x"}})
     assert reply.status_code == 400 and "wait" in reply.text
     assert count() == before
+
+
+def test_a_wait_on_an_unknown_execution_is_404_at_once(api):
+    reply = api.call("get", f"/executions/{'f' * 24}?wait=30")
+    assert reply.status_code == 404 and reply.elapsed.total_seconds() < 10

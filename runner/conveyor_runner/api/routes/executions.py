@@ -92,11 +92,19 @@ async def _answer_when_final(state, principal, execution_id: str, deadline: floa
 
     waiters = state.plane.waiters
     while ended is None:
-        subscription = waiters.subscribe()  # before the read: a wake-up between counts
-        row = await run_in_threadpool(load)
+        # Subscribed before the read, so a wake-up between the two counts; not at all
+        # when there is no time left to wait (a plain GET).
+        subscription = waiters.subscribe() if deadline > time.monotonic() else None
+        try:
+            row = await run_in_threadpool(load)
+        except BaseException:
+            if subscription is not None:
+                waiters.discard(subscription)
+            raise
         left = deadline - time.monotonic()
-        if row.status in ledger.TERMINAL or left <= 0:
-            waiters.discard(subscription)
+        if row.status in ledger.TERMINAL or left <= 0 or subscription is None:
+            if subscription is not None:
+                waiters.discard(subscription)
             return json_response(execution_json(row, base))
         ended = (await waiters.wait(subscription, left)).get(execution_id)
     return json_response(execution_json(ended, base))
