@@ -52,37 +52,64 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_server(database_url: str | None = None,
                    env: dict | None = None) -> Iterator[BenchServer]:
-    """``conveyor up`` on a fresh data dir and port; yields once it answers."""
+    """``conveyor up`` on a fresh data dir and port; yields once it answers.
+
+    The server's stderr goes to ``<home>/server.log`` (a pipe nobody reads would stall a
+    server that logs much); a port taken between ``free_port`` and the server's bind is
+    retried on another port.
+    """
     home = Path(tempfile.mkdtemp(prefix="conveyor-bench-"))
-    port = free_port()
     environment = {**os.environ, "CONVEYOR_HOME": str(home), **(env or {})}
     environment.pop("CONVEYOR_DATABASE_URL", None)
     if database_url:
         environment["CONVEYOR_DATABASE_URL"] = database_url
-    process = subprocess.Popen(
-        [sys.executable, "-m", "conveyor_runner", "up", "--port", str(port),
-         "--data-dir", str(home / "data")], env=environment,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    for attempt in range(3):
+        port = free_port()
+        log = (home / "server.log").open("w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "conveyor_runner", "up", "--port", str(port),
+             "--data-dir", str(home / "data")], env=environment,
+            stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            token = _wait_until_up(process, home, f"http://127.0.0.1:{port}")
+            break
+        except _PortTaken:
+            if attempt == 2:
+                raise
+        finally:
+            log.close()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            login = home / "login.json"
-            with contextlib.suppress(requests.ConnectionError, FileNotFoundError, ValueError):
-                token = json.loads(login.read_text())["token"]
-                requests.get(f"{url}/api/v1/users/me", timeout=2,
-                             headers={"authorization": f"Bearer {token}"}).raise_for_status()
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {process.stderr.read().decode()}")
-            time.sleep(0.2)
-        yield BenchServer(url=url, token=token, process=process, data_dir=home / "data")
+        yield BenchServer(url=f"http://127.0.0.1:{port}", token=token, process=process,
+                          data_dir=home / "data")
     finally:
         process.terminate()
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+class _PortTaken(RuntimeError):
+    """Another process bound the port first."""
+
+
+def _wait_until_up(process: subprocess.Popen, home: Path, url: str) -> str:
+    """The login token once the server answers; raises if it ended or took over 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        with contextlib.suppress(requests.ConnectionError, FileNotFoundError, ValueError):
+            token = json.loads((home / "login.json").read_text())["token"]
+            requests.get(f"{url}/api/v1/users/me", timeout=2,
+                         headers={"authorization": f"Bearer {token}"}).raise_for_status()
+            return token
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            errors = (home / "server.log").read_text()
+            if "address already in use" in errors:
+                raise _PortTaken(errors)
+            raise RuntimeError(f"server did not start: {errors}")
+        time.sleep(0.2)
 
 
 def percentile(values: list[float], fraction: float) -> float:
