@@ -109,7 +109,8 @@ class Janitor:
         with self.db.transaction(exclusive=True) as session:
             for row in executions.in_progress(session):
                 service = services.get(session, row.service_id)
-                replica = services.replica(session, row.replica_id) if row.replica_id else None
+                replica = (services.replica_report(session, row.replica_id)
+                           if row.replica_id else None)
                 reason = verdict(row, replica, service, now=now, dead_after=self._dead_after,
                                  timeout_grace=self._grace)
                 if reason is None:

@@ -190,11 +190,6 @@ def delete_service(session: Session, row: ServiceRow) -> None:
     session.delete(row)
 
 
-def replica(session: Session, replica_id: str) -> ReplicaRow | None:
-    """A replica's latest self-report, or None if it never reported."""
-    return session.get(ReplicaRow, replica_id)
-
-
 def replica_report(session: Session | Connection, replica_id: str):
     """A replica's latest self-report as a read-only row (``heartbeat_at``, ``info``, ...),
     or None; one Core query (a session or a connection will do)."""
