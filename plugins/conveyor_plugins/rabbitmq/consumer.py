@@ -100,32 +100,23 @@ class RabbitmqConsumer(Consumer):
         Raises:
             QueueUnavailableError: the queue does not exist (declare it first).
         """
-        return self._receive(timeout)[0]
+        found = self._receive(timeout, 1)
+        return found[0] if found else None
 
     def receive_many(self, timeout: float, limit: int) -> list[RabbitmqDelivery]:
-        """As ``Consumer.receive_many``; but a first message that had to be waited for
-        comes alone: the queue was empty a moment ago, and asking again would only add a
-        round trip before it starts (the next receive takes whatever came meanwhile)."""
-        first, waited = self._receive(timeout)
-        if first is None:
-            return []
-        found = [first]
-        while not waited and len(found) < limit:
-            delivery = self.receive(0.0)
-            if delivery is None:
-                break
-            found.append(delivery)
-        return found
+        """As ``Consumer.receive_many``, in one hand-over to the I/O thread: the messages
+        waiting are taken there with one ``basic.get`` each. A first message that had to be
+        waited for comes alone: the queue was empty a moment ago, and asking again would
+        only add a round trip before it starts."""
+        return self._receive(timeout, max(int(limit), 1))
 
-    def _receive(self, timeout: float) -> tuple[RabbitmqDelivery | None, bool]:
-        """The next message, and whether it came by waiting (the queue was empty)."""
+    def _receive(self, timeout: float, limit: int) -> list[RabbitmqDelivery]:
         deadline = time.monotonic() + max(float(timeout), 0.0)
         if not self._receiving.acquire(timeout=max(float(timeout), 0.0)):
-            return None, False
+            return []
         try:
-            if not self._wait_for_room(deadline):
-                return None, False
-            return self._take(deadline)
+            room = self._wait_for_room(deadline)
+            return self._take(deadline, min(limit, room)) if room else []
         finally:
             self._receiving.release()
 
@@ -151,31 +142,42 @@ class RabbitmqConsumer(Consumer):
 
     # -- receiving -----------------------------------------------------------------
 
-    def _wait_for_room(self, deadline: float) -> bool:
+    def _wait_for_room(self, deadline: float) -> int:
+        """How many more deliveries the prefetch bound allows, once it allows one (0: the
+        deadline passed, or the consumer closed). Receives are serialised, so the room can
+        only grow until this receive takes its part."""
         with self._state:
             while not self._closed and len(self._unsettled) >= self._prefetch:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return False
+                    return 0
                 self._state.wait(remaining)
-            return not self._closed
+            return 0 if self._closed else self._prefetch - len(self._unsettled)
 
-    def _take(self, deadline: float) -> tuple[RabbitmqDelivery | None, bool]:
+    def _take(self, deadline: float, limit: int) -> list[RabbitmqDelivery]:
         while not self._closed:
-            delivery = self._get(deadline)
-            if delivery is not None or time.monotonic() >= deadline:
-                return delivery, False
+            found = self._get(deadline, limit)
+            if found or time.monotonic() >= deadline:
+                return found
             delivery = self._subscribe_and_wait(deadline)
             if delivery is not None or time.monotonic() >= deadline:
-                return delivery, True
-        return None, False
+                return [delivery] if delivery is not None else []
+        return []
 
-    def _get(self, deadline: float) -> RabbitmqDelivery | None:
+    def _get(self, deadline: float, limit: int) -> list[RabbitmqDelivery]:
+        """Up to ``limit`` waiting messages, by ``basic.get`` on the I/O thread until the
+        queue is empty (one hand-over for all of them)."""
         def get(channel, generation):
-            method, properties, body = channel.basic_get(self.queue, auto_ack=False)
-            return None if method is None else (generation, method, properties, body)
+            arrivals = []
+            while len(arrivals) < limit:
+                method, properties, body = channel.basic_get(self.queue, auto_ack=False)
+                if method is None:
+                    break
+                arrivals.append((generation, method, properties, body))
+            return arrivals
 
-        return self._adopt(self._call(get, deadline))
+        found = (self._adopt(arrival) for arrival in self._call(get, deadline) or ())
+        return [delivery for delivery in found if delivery is not None]
 
     def _subscribe_and_wait(self, deadline: float) -> RabbitmqDelivery | None:
         def subscribe(channel, generation):
