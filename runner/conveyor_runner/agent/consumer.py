@@ -1,8 +1,9 @@
 """ExecutionConsumer: deliveries -> claim -> invoke -> report -> ack.
 
 The receive loop takes up to as many deliveries as it has free slots (``concurrency``
-slots: a delivery is never taken that cannot start) and gives each a handler thread of
-its own:
+slots: a delivery is never taken that cannot start) and hands each to one of
+``concurrency`` handler threads, started once (a delivery only waits for a free one,
+never for a thread's start-up):
 
 1. decode the ``ExecutionMessage``; undecodable -> ``dead_letter(reason)``;
 2. claim it -- the claims of one receive leave together, in one request
@@ -31,6 +32,7 @@ redelivery meets the ledger's ``onReset`` at claim. The consumer is closed last.
 from __future__ import annotations
 
 import logging
+import queue as queue_module
 import threading
 import time
 
@@ -66,7 +68,9 @@ class ExecutionConsumer:
         self.draining = threading.Event()
         self.paused = threading.Event()  # the control plane asked to stop taking work
         self._give_up = threading.Event()  # the drain deadline passed
-        self._handlers: set[threading.Thread] = set()
+        self._handling: set[_Slot] = set()  # deliveries taken and not yet settled
+        self._jobs: queue_module.SimpleQueue = queue_module.SimpleQueue()
+        self._workers: list[threading.Thread] = []
         self._busy = 0  # slots taken (a handler frees its own before it settles)
         self._slots = threading.Condition()
         self._consumer = None
@@ -81,12 +85,36 @@ class ExecutionConsumer:
         if self._consumer is None:
             self.open()
         self.claims.start()
+        self._start_workers()
         try:
             self._receive_loop(self._consumer)
             self._drain()
         finally:
             self._consumer.close()
             self.claims.stop()
+            self._stop_workers()
+
+    def _start_workers(self) -> None:
+        # A slot's result may still be settling when its slot takes the next delivery,
+        # so there are as many handlers as the prefetch allows unsettled deliveries.
+        for index in range(2 * self.concurrency):
+            worker = threading.Thread(target=self._work, name=f"conveyor-handler-{index}",
+                                      daemon=True)
+            worker.start()
+            self._workers.append(worker)
+
+    def _stop_workers(self) -> None:
+        """Let the handlers end once their jobs are done (a handler still stuck after the
+        drain's own wait is a daemon thread, left behind rather than waited for)."""
+        for _ in self._workers:
+            self._jobs.put(None)
+        deadline = time.monotonic() + 5.0
+        for worker in self._workers:
+            worker.join(timeout=max(deadline - time.monotonic(), 0.0))
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            self._handle_and_release(*job)
 
     def drain(self) -> None:
         """Stop taking work and finish (idempotent, callable from a signal handler)."""
@@ -132,15 +160,12 @@ class ExecutionConsumer:
                 message.execution_id, message.dispatch_id,
                 self._item_inputs(message.function_name))))
         self.claims.submit(*(ticket for _, _, ticket in jobs if ticket is not None))
+        slots = [_Slot(self) for _ in jobs]
         with self._slots:
             self._busy += len(jobs)
-        for job in jobs:
-            thread = threading.Thread(target=self._handle_and_release, args=(_Slot(self), *job),
-                                      name=f"conveyor-delivery-{job[0].message_id}",
-                                      daemon=True)
-            with self._slots:
-                self._handlers.add(thread)
-            thread.start()
+            self._handling.update(slots)
+        for slot, job in zip(slots, jobs, strict=True):
+            self._jobs.put((slot, *job))
 
     def _item_inputs(self, function_name: str) -> list[str]:
         """Names of the function's ``Item`` and ``Item[]`` inputs (the claim brings them);
@@ -168,7 +193,7 @@ class ExecutionConsumer:
         finally:
             slot.free()
             with self._slots:
-                self._handlers.discard(threading.current_thread())
+                self._handling.discard(slot)
                 self._slots.notify_all()
 
     def _handle(self, slot: _Slot, delivery, message, ticket) -> None:
@@ -226,21 +251,21 @@ class ExecutionConsumer:
     def _drain(self) -> None:
         deadline = time.monotonic() + self.drain_time
         with self._slots:
-            busy = len(self._handlers)
+            busy = len(self._handling)
         if busy:
             log.info("draining: %d execution(s) running, waiting up to %g s", busy,
                      self.drain_time)
         with self._slots:
-            while self._handlers and time.monotonic() < deadline:
+            while self._handling and time.monotonic() < deadline:
                 self._slots.wait(min(deadline - time.monotonic(), 1.0))
-            left = len(self._handlers)
+            left = len(self._handling)
         if left:
             log.warning("drain time over: %d execution(s) abandoned; they return to the "
                         "queue and follow onReset", left)
             self.abandon_now()
             with self._slots:
                 end = time.monotonic() + 30
-                while self._handlers and time.monotonic() < end:
+                while self._handling and time.monotonic() < end:
                     self._slots.wait(1.0)
 
 
