@@ -13,11 +13,10 @@ naming no item inputs cost nothing here.
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from conveyor_runner.control.execution_inputs import entity_id_of
 from conveyor_runner.store import items
-from conveyor_runner.store.tables import ItemRow
 
 #: Most items one claim batch answers with (a function taking a long Item[] list still
 #: gets the rest by fetching them).
@@ -39,13 +38,14 @@ def item_ids(values: object, names: object) -> list[str]:
     return ids
 
 
-def visible_items(session: Session, user_id: str, wanted: dict[str, list[str]]
-                  ) -> dict[str, list[ItemRow]]:
+def visible_items(connection: Connection, user_id: str, wanted: dict[str, list[str]]
+                  ) -> dict[str, list]:
     """``{execution id: [item rows]}`` of the ``wanted`` ids that ``user_id`` may see, in
-    one query (at most ``MAX_ITEMS`` distinct items)."""
+    one query (at most ``MAX_ITEMS`` distinct items; rows as ``store.items.visible_items``
+    gives them)."""
     every = list(dict.fromkeys(i for ids in wanted.values() for i in ids))[:MAX_ITEMS]
     if not every:
         return {}
-    found = items.visible_items(session, every, user_id)
+    found = items.visible_items(connection, every, user_id)
     return {execution_id: [found[i] for i in dict.fromkeys(ids) if i in found]
             for execution_id, ids in wanted.items()}

@@ -80,8 +80,8 @@ class Database:
         """A Core connection inside one transaction, as ``transaction`` gives a session
         (``exclusive`` alike), for the ledger's batch paths: no ORM session -- whose set-up,
         unit of work and commit hooks cost as much as a claim's queries -- so no event
-        capture either: only for Core statements on rows without events (executions,
-        their logs, replicas), never on items, datasets or annotations.
+        capture either: it writes only rows without events (executions, their logs,
+        replicas), never items, datasets or annotations; reading any is fine.
         """
         with self.engine.begin() as connection:
             if exclusive and self.dialect == "sqlite":

@@ -158,8 +158,8 @@ def _add_items(state, principal, claims: list[dict], reply: list[dict], base: st
     if not wanted:
         return
     try:
-        with state.db.transaction() as session:
-            items = claim_entities.visible_items(session, principal.user_id, wanted)
+        with state.db.connection() as connection:
+            items = claim_entities.visible_items(connection, principal.user_id, wanted)
             rendered = {execution_id: {row.id: item_json(row, base) for row in rows}
                         for execution_id, rows in items.items() if rows}
     except Exception:  # noqa: BLE001 - logged; the answer stands without the items
