@@ -84,12 +84,15 @@ def _create_all(state, principal, service_id, function_name, query, input_name, 
         ids = [row.id for row in all_matching(session, base, query, fields)]
     created = 0
     for start in range(0, len(ids), CHUNK):
-        # One INSERT per chunk, as the API's intake writes a group of creations.
+        # One INSERT per chunk, as the API's intake writes a group of creations. Each
+        # entity was selected in the service's project, which the caller is a member of:
+        # it is not looked up again, one query per execution.
         with state.db.transaction() as session:
             target = services.visible_target(session, service_id, principal.user_id)
             rows = executions.insert_new(session, [
                 ledger.new_for_target(session, target, principal.user_id, principal.email,
-                                      function_name, {**args, input_name: {key: entity_id}})
+                                      function_name, args,
+                                      trusted={input_name: {key: entity_id}})
                 for entity_id in ids[start:start + CHUNK]])
         state.plane.dispatcher.publish(rows)
         created += len(rows)

@@ -56,12 +56,14 @@ def create(session: Session, user_id: str, creator: str, service: ServiceRow,
 
 
 def new_for_target(session: Session, target: ExecutionTarget, user_id: str, creator: str,
-                   function_name: str, values: object) -> dict:
+                   function_name: str, values: object, trusted: dict | None = None) -> dict:
     """The columns of a new execution (``executions.new_values``) for a caller who must see
     the service (the API), checked as ``create`` checks, but not written:
     ``executions.insert_new`` writes many in one statement. ``target`` is the service as
     ``services.visible_target`` read it in this transaction for ``user_id`` (the intake
-    reads each service once for a group of creations).
+    reads each service once for a group of creations). ``trusted`` inputs are taken as they
+    are, unchecked: the caller found them itself (``execute_batch``'s entities, selected
+    in the service's own project).
 
     Raises:
         NotFoundError: the package or its revision is not visible.
@@ -72,7 +74,7 @@ def new_for_target(session: Session, target: ExecutionTarget, user_id: str, crea
                             f"{target.package_revision!r}")
     function = _function(target.service_name, target.modules, target.module_name,
                          function_name)
-    inputs = _inputs(session, user_id, function, values, None)
+    inputs = _inputs(session, user_id, function, values, trusted)
     if target.package_name is None:
         raise NotFoundError(f"package {target.package_id} not found")
     return executions.new_values(**_fields(target, creator, function_name, inputs, None))
