@@ -3,7 +3,10 @@
 ``run(execution)`` blocks the calling (supervisor) thread while the user's function runs in
 a worker of its own -- a daemon thread, or with ``runExecutionAsProcess`` a child process
 (multiprocessing ``spawn``; the result comes back over a pipe) -- and returns its
-``Outcome``. The supervisor watches two stop causes:
+``Outcome``. Worker threads are reused: an execution takes an idle one, and only starts a
+new thread when none is idle (so a user's thread-local state may outlive one execution, as
+in any worker pool); a thread whose execution was abandoned is never reused. The
+supervisor watches two stop causes:
 
 * ``executionTimeout``, measured from the start of the execution on this replica;
 * a terminate request (``request_stop``, fed by the heartbeat's ``terminate`` list).
@@ -23,8 +26,10 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.connection
+import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from conveyor.runtime import termination
@@ -74,6 +79,7 @@ class Invoker:
         self.child_spec, self.grace = child_spec, grace
         self._runs: dict[str, _Run] = {}
         self._lock = threading.Lock()
+        self._idle: list[_Worker] = []  # worker threads waiting for an execution
 
     def running(self) -> list[str]:
         """Ids of the executions running now."""
@@ -126,10 +132,24 @@ class Invoker:
 
     def _in_thread(self, run: _Run, execution: dict, entities: dict) -> Outcome | None:
         box: list[Outcome] = []
-        worker = threading.Thread(target=self._work, args=(run, execution, entities, box),
-                                  daemon=True,
-                                  name=f"conveyor-execution-{run.execution_id}")
-        worker.start()
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        worker = worker or _Worker()
+        finished = worker.run(lambda: self._work(run, execution, entities, box))
+        try:
+            outcome = self._supervise(run, worker, box)
+        except BaseException:
+            worker.retire()
+            raise
+        if box and finished.wait(5):  # its job has returned: the thread is free again
+            termination.clear(worker.ident)  # a stop request it never consumed ends here
+            with self._lock:
+                self._idle.append(worker)
+        else:  # abandoned: its thread ends once the function returns, if ever
+            worker.retire()
+        return outcome
+
+    def _supervise(self, run: _Run, worker: _Worker, box: list[Outcome]) -> Outcome | None:
         marked_at = None
         while not box:
             run.wake.wait(run.next_check() if marked_at is None else 0.2)
@@ -147,9 +167,6 @@ class Invoker:
                                        f"stop within {self.grace:g} s; its thread is abandoned")
                 self.router.unbind(worker.ident)  # its later lines are not this execution's
                 break
-        if box:  # finished: a stop request it never consumed must not hit a reused ident
-            worker.join(timeout=5)
-            termination.clear(worker.ident)
         if run.reason is not None:
             return stopped(run.reason, time.monotonic() - run.started, self.timeout)
         return box[0]
@@ -164,6 +181,13 @@ class Invoker:
             self.router.unbind()
             termination.clear(threading.get_ident())
             run.wake.set()
+
+    def close(self) -> None:
+        """End the idle worker threads (running ones end after their execution)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.retire()
 
     # -- process mode ---------------------------------------------------------------------
 
@@ -203,3 +227,31 @@ class Invoker:
                 process.kill()
                 return None if reason == "abandon" else stopped(
                     reason, time.monotonic() - run.started, self.timeout)
+
+
+class _Worker:
+    """One reusable daemon thread that runs the jobs given to it, one at a time."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        thread = threading.Thread(target=self._loop, daemon=True, name="conveyor-execution")
+        thread.start()
+        self.ident: int = thread.ident
+
+    def run(self, job: Callable[[], None]) -> threading.Event:
+        """Queue ``job``; the event is set once it has returned."""
+        finished = threading.Event()
+        self._jobs.put((job, finished))
+        return finished
+
+    def retire(self) -> None:
+        """End the thread after the job it runs (if any)."""
+        self._jobs.put(None)
+
+    def _loop(self) -> None:
+        while (entry := self._jobs.get()) is not None:
+            job, finished = entry
+            try:
+                job()
+            finally:
+                finished.set()

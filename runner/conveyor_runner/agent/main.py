@@ -98,6 +98,7 @@ class _Replica:
             self.consumer.run()
         finally:
             transport.close()
+            self.invoker.close()
         self.heartbeat.stop(final_state="exited")
         log.info("replica %s drained; exiting", self.env.replica_id)
         return EXIT_OK

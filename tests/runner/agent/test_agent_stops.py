@@ -33,6 +33,22 @@ def test_terminate_stops_a_thread_through_kill_event(kit, deploy, start_agent):
     assert after["latestStatus"]["status"] == "success"
 
 
+def test_a_stop_request_does_not_follow_its_thread_to_the_next_execution(kit, deploy,
+                                                                          start_agent):
+    # One slot, so the next execution runs on the same (reused) worker thread. The first
+    # returns without calling kill_event(): the stop request it never consumed must end
+    # with it, or the next one's kill_event() would raise.
+    service = deploy(runtime={"concurrency": 1})
+    agent = start_agent(service)
+    first = run_until_started(kit, service, "sleep", 2, "sleep started")
+    kit.call("post", f"/executions/{first}/terminate")
+    assert kit.wait_terminal(first, timeout=30)["latestStatus"]["status"] == "terminated"
+    after = kit.wait_terminal(kit.execute(service["id"], {"seconds": 0.5},
+                                          function_name="loop")["id"])
+    assert (after["latestStatus"]["status"], after["output"]) == ("success", "finished"), \
+        agent.output()
+
+
 def test_terminate_kills_the_child_process(kit, deploy, start_agent):
     service = deploy(runExecutionAsProcess=True)
     agent = start_agent(service)
