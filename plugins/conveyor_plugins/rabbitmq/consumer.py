@@ -2,8 +2,10 @@
 
 A consumer owns a :class:`~conveyor_plugins.rabbitmq.connection.Link` (its own
 connection, channel and I/O thread, so heartbeats flow while executions run) and takes
-messages **on demand**: ``receive`` first asks for one message with ``basic.get``; if the
-queue is empty it subscribes with a per-consumer prefetch of 1, waits for one message,
+messages **on demand**: ``receive`` first asks for one message with ``basic.get``
+(``receive_many`` for as many as it may take, one ``basic.get`` each, all in one turn of
+the I/O thread); if the queue is empty it subscribes with a per-consumer prefetch of 1,
+waits for one message,
 and cancels the subscription (without waiting for the broker's answer: see
 ``_subscribe_and_wait``). So no message ever waits in a client-side buffer: every
 message not yet returned by ``receive`` is "ready" on the broker, visible to ``depth``
