@@ -5,14 +5,13 @@ connection, channel and I/O thread, so heartbeats flow while executions run) and
 messages **on demand**: ``receive`` first asks for one message with ``basic.get``
 (``receive_many`` for as many as it may take, one ``basic.get`` each, all in one turn of
 the I/O thread); if the queue is empty it subscribes with a per-consumer prefetch of 1,
-waits for one message,
-and cancels the subscription (without waiting for the broker's answer: see
-``_subscribe_and_wait``). So no message ever waits in a client-side buffer: every
-message not yet returned by ``receive`` is "ready" on the broker, visible to ``depth``
-and ``purge``, and free for other replicas; the prefetch bound is enforced exactly, here,
-counting deliveries handed out and not yet settled (``set_prefetch`` takes effect at
-once). A message that reaches a subscription in the very instant its receive times out
-is rejected back to the queue by pika (and counts as a delivery).
+waits for one message, and cancels the subscription (without waiting for the broker's
+answer: see ``_subscribe_and_wait``). So no message ever waits in a client-side buffer:
+every message not yet returned by ``receive`` is "ready" on the broker, visible to
+``depth`` and ``purge``, and free for other replicas; the prefetch bound is enforced
+exactly, here, counting deliveries handed out and not yet settled (``set_prefetch``
+takes effect at once). A message that reaches a subscription in the very instant its
+receive times out is rejected back to the queue by pika (and counts as a delivery).
 
 Settling marshals onto the I/O thread and blocks until the frame is written (``nack``
 then waits one more round trip, so that the broker has requeued the message before it

@@ -1,9 +1,9 @@
 """ExecutionConsumer: deliveries -> claim -> invoke -> report -> ack.
 
 The receive loop takes up to as many deliveries as it has free slots (``concurrency``
-slots: a delivery is never taken that cannot start) and hands each to one of
-``concurrency`` handler threads, started once (a delivery only waits for a free one,
-never for a thread's start-up):
+slots: a delivery is never taken that cannot start) and hands each to one of the
+handler threads, started once: as many as deliveries may be unsettled (the prefetch, see
+below), so a delivery never waits for a handler, nor for a thread's start-up:
 
 1. decode the ``ExecutionMessage``; undecodable -> ``dead_letter(reason)``;
 2. claim it -- the claims of one receive leave together, in one request
