@@ -64,6 +64,9 @@ class ExecutionConsumer:
         self.invoker, self.outbox = invoker, outbox
         self.claims = ClaimSender(reporter)
         self.concurrency, self.drain_time = max(int(concurrency), 1), float(drain_time)
+        #: Unsettled deliveries at most: the slots' executions, plus as many finished ones
+        #: whose result is still being stored.
+        self.prefetch = 2 * self.concurrency
         self.on_reset = on_reset
         self.draining = threading.Event()
         self.paused = threading.Event()  # the control plane asked to stop taking work
@@ -77,8 +80,8 @@ class ExecutionConsumer:
         self._item_inputs_of: dict[str, list[str]] = {}
 
     def open(self) -> None:
-        """Subscribe to the queue (prefetch 2 x concurrency); transport errors propagate."""
-        self._consumer = self.transport.consume(self.queue, prefetch=2 * self.concurrency)
+        """Subscribe to the queue (with ``prefetch``); transport errors propagate."""
+        self._consumer = self.transport.consume(self.queue, prefetch=self.prefetch)
 
     def run(self) -> None:
         """Consume until ``drain`` is called, then drain; returns when done."""
@@ -97,7 +100,7 @@ class ExecutionConsumer:
     def _start_workers(self) -> None:
         # A slot's result may still be settling when its slot takes the next delivery,
         # so there are as many handlers as the prefetch allows unsettled deliveries.
-        for index in range(2 * self.concurrency):
+        for index in range(self.prefetch):
             worker = threading.Thread(target=self._work, name=f"conveyor-handler-{index}",
                                       daemon=True)
             worker.start()

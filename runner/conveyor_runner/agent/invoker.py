@@ -183,7 +183,8 @@ class Invoker:
             run.wake.set()
 
     def close(self) -> None:
-        """End the idle worker threads (running ones end after their execution)."""
+        """End the idle worker threads; for when no execution runs any more (the thread of
+        an abandoned one was retired already, and ends once its function returns)."""
         with self._lock:
             idle, self._idle = self._idle, []
         for worker in idle:
