@@ -10,6 +10,8 @@ from an execution queued on a service at zero replicas to its success, and from 
 500 executions (50 ms of work each) to the autoscaler reaching its target replica count.
 Needs RabbitMQ (CONVEYOR_TEST_AMQP_URL) and Celery (`pip install -e '.[bench]'`); the
 Celery result backend is Redis when it answers on 127.0.0.1:6379, else RPC over RabbitMQ.
+With each throughput come the machine's CPU milliseconds per execution and the cores it
+kept busy (``_cpu``): near the core count a run is CPU-bound, well below it, it waits.
 
     python bench/vs_celery.py [--count 5000] [--sync 300] [--burst 500]
 """
@@ -26,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _cpu import CpuMeter  # noqa: E402
 from _packages import deploy_noop  # noqa: E402
 from _server import percentile, running_server  # noqa: E402
 
@@ -52,23 +55,30 @@ def celery_figures(count: int, sync: int) -> dict:
 
         app.control.purge()
         noop.delay(0).get(timeout=120)  # the worker is up
-        started = time.perf_counter()
-        with ThreadPoolExecutor(8) as pool:
-            results = list(pool.map(lambda i: noop.delay(i), range(count)))
-        for result in results:
-            result.get(timeout=600)
-        rate = count / (time.perf_counter() - started)
+        with CpuMeter() as meter:
+            with ThreadPoolExecutor(8) as pool:
+                results = list(pool.map(lambda i: noop.delay(i), range(count)))
+            for result in results:
+                result.get(timeout=600)
         timings = []
         for index in range(sync):
             begun = time.perf_counter()
             assert noop.delay(index).get(timeout=60) == index
             timings.append((time.perf_counter() - begun) * 1000)
-        # One way to submit work: its throughput stands against both of Conveyor's.
-        return {"throughput/s": rate, "batch throughput/s": rate,
+        # One way to submit work: its figures stand against both of Conveyor's.
+        return {"throughput/s": count / meter.use.seconds,
+                "batch throughput/s": count / meter.use.seconds,
+                **cpu_rows("", meter.use, count), **cpu_rows("batch ", meter.use, count),
                 "sync p50 ms": percentile(timings, 0.5), "sync p95 ms": percentile(timings, 0.95)}
     finally:
         worker.terminate()
         worker.wait(timeout=60)
+
+
+def cpu_rows(prefix: str, use, count: int) -> dict:
+    """The machine's CPU per execution and its busy cores during a throughput run."""
+    return {f"{prefix}CPU ms/execution": use.per_unit_ms(count),
+            f"{prefix}cores busy": use.cores}
 
 
 def _succeeded(dl, service) -> int:
@@ -91,13 +101,13 @@ def conveyor_figures(dl, project, count: int, sync: int) -> dict:
     """Throughput (async executes, and one execute_batch) and sync latency of Conveyor:
     one replica, concurrency 10."""
     service = deploy_noop(dl, project, {"numReplicas": 1, "concurrency": 10}, name="noop")
-    started = time.perf_counter()
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda i: service.execute(function_name="noop",
-                                                execution_input={"value": i}), range(count)))
-    _all_done(dl, service, count)
-    rate = count / (time.perf_counter() - started)
-    batch_rate = batch_throughput(dl, project, service, count)
+    with CpuMeter() as meter:
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: service.execute(function_name="noop",
+                                                    execution_input={"value": i}),
+                          range(count)))
+        _all_done(dl, service, count)
+    batch = batch_throughput(dl, project, service, count)
     timings = []
     for index in range(sync):
         begun = time.perf_counter()
@@ -105,24 +115,27 @@ def conveyor_figures(dl, project, count: int, sync: int) -> dict:
                                sync=True, stream_logs=False) == index
         timings.append((time.perf_counter() - begun) * 1000)
     service.delete()
-    return {"throughput/s": rate, "batch throughput/s": batch_rate,
+    return {"throughput/s": count / meter.use.seconds,
+            "batch throughput/s": count / batch.seconds,
+            **cpu_rows("", meter.use, count), **cpu_rows("batch ", batch, count),
             "sync p50 ms": percentile(timings, 0.5), "sync p95 ms": percentile(timings, 0.95)}
 
 
-def batch_throughput(dl, project, service, count: int) -> float:
-    """Executions per second of one ``execute_batch`` over ``count`` items (each execution
-    gets its item), from the request to the last success. The uploads are not timed."""
+def batch_throughput(dl, project, service, count: int):
+    """The span of one ``execute_batch`` over ``count`` items (each execution gets its
+    item), from the request to the last success, with the CPU it took (``CpuUse``). The
+    uploads are not measured."""
     dataset = project.datasets.create(dataset_name=f"batch-{time.time_ns()}")
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: dataset.items.upload(local_path=io.BytesIO(b"x"),
                                                      remote_name=f"{i}.txt",
                                                      remote_path="/batch"), range(count)))
     done_before = _succeeded(dl, service)
-    started = time.perf_counter()
-    service.execute_batch(filters=dl.Filters(field="dir", values="/batch"),
-                          function_name="touch", wait=False)
-    _all_done(dl, service, done_before + count)
-    return count / (time.perf_counter() - started)
+    with CpuMeter() as meter:
+        service.execute_batch(filters=dl.Filters(field="dir", values="/batch"),
+                              function_name="touch", wait=False)
+        _all_done(dl, service, done_before + count)
+    return meter.use
 
 
 def _replicas(service) -> int:
@@ -191,7 +204,7 @@ def main() -> None:
     theirs = celery_figures(args.count, args.sync)
     print(f"{'':28}{'Conveyor':>12}{'Celery':>12}{'ratio':>10}")
     for key in ours:
-        print(f"{key:28}{ours[key]:12.1f}{theirs[key]:12.1f}{ours[key] / theirs[key]:10.2f}")
+        print(f"{key:28}{ours[key]:12.2f}{theirs[key]:12.2f}{ours[key] / theirs[key]:10.2f}")
     print(f"cold start (0 replicas -> success): {cold:.2f} s")
     print(f"burst of {args.burst} -> {target} replicas ready: {burst:.2f} s")
 
