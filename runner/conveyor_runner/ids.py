@@ -45,8 +45,9 @@ def now_iso() -> str:
 
 def to_iso(moment: datetime) -> str:
     """Format an aware datetime the way every timestamp on the wire is formatted."""
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat ends a UTC time with "+00:00"; it takes half of strftime's time, and every
+    # execution's claim and result stamp several of these.
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_iso(value: str) -> datetime:
