@@ -17,6 +17,8 @@ import sys
 import threading
 from datetime import datetime, timezone
 
+from conveyor_runner.ids import to_iso
+
 #: The last line of every execution (dtlpy's log follower stops at it).
 DONE_LINE = "[Done] Executing function."
 #: Loggers whose records are never captured (the outbox and the HTTP stack it uses).
@@ -25,9 +27,8 @@ _QUIET = ("urllib3", "requests", "conveyor_runner.agent.reporter",
 
 
 def iso(timestamp: float) -> str:
-    """ISO-8601 UTC with milliseconds and ``Z``."""
-    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """A POSIX timestamp as a wire timestamp (``ids.to_iso``: UTC, milliseconds, ``Z``)."""
+    return to_iso(datetime.fromtimestamp(timestamp, tz=timezone.utc))
 
 
 class LogRouter:
