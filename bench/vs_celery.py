@@ -107,7 +107,7 @@ def conveyor_figures(dl, project, count: int, sync: int) -> dict:
                                                     execution_input={"value": i}),
                           range(count)))
         _all_done(dl, service, count)
-    batch = batch_throughput(dl, project, service, count)
+    batch = batch_run(dl, project, service, count)
     timings = []
     for index in range(sync):
         begun = time.perf_counter()
@@ -121,7 +121,7 @@ def conveyor_figures(dl, project, count: int, sync: int) -> dict:
             "sync p50 ms": percentile(timings, 0.5), "sync p95 ms": percentile(timings, 0.95)}
 
 
-def batch_throughput(dl, project, service, count: int):
+def batch_run(dl, project, service, count: int):
     """The span of one ``execute_batch`` over ``count`` items (each execution gets its
     item), from the request to the last success, with the CPU it took (``CpuUse``). The
     uploads are not measured."""
