@@ -20,14 +20,15 @@ _STAT = Path("/proc/stat")
 
 
 def busy_seconds() -> float | None:
-    """CPU seconds every core spent not idle since boot (None where ``/proc/stat`` is
-    missing, as on macOS). Counts user, nice, system, irq, softirq and steal time."""
+    """CPU seconds all cores spent working since boot (None where ``/proc/stat`` is
+    missing, as on macOS): user, nice, system, irq and softirq time. Steal time is left
+    out: on a VM it is time the host gave to others, not work done here."""
     try:
         fields = _STAT.read_text().splitlines()[0].split()
     except OSError:
         return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)

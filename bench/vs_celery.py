@@ -66,8 +66,8 @@ def celery_figures(count: int, sync: int) -> dict:
             assert noop.delay(index).get(timeout=60) == index
             timings.append((time.perf_counter() - begun) * 1000)
         # One way to submit work: its figures stand against both of Conveyor's.
-        return {"throughput/s": count / meter.use.seconds,
-                "batch throughput/s": count / meter.use.seconds,
+        rate = count / meter.use.seconds
+        return {"throughput/s": rate, "batch throughput/s": rate,
                 **cpu_rows("", meter.use, count), **cpu_rows("batch ", meter.use, count),
                 "sync p50 ms": percentile(timings, 0.5), "sync p95 ms": percentile(timings, 0.95)}
     finally:
