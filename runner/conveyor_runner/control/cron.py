@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from conveyor_runner.control import cron_schedule, trigger_fire
+from conveyor_runner.control.loop_thread import LoopThread
 from conveyor_runner.control.trigger_index import TriggerView
 from conveyor_runner.ids import parse_iso, to_iso
 from conveyor_runner.store import triggers as trigger_store
@@ -81,8 +82,7 @@ class CronScheduler:
         self.missed_runs, self.grace_seconds = missed_runs, grace_seconds
         self.max_sleep = max_sleep
         self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop_thread = LoopThread("conveyor-cron", self._loop, interrupt=self._wake.set)
 
     def tick(self) -> list[ExecutionRow]:
         """Fire every trigger due at the clock's now; returns the executions created."""
@@ -137,18 +137,14 @@ class CronScheduler:
 
     def start(self) -> None:
         """Tick in a daemon thread until ``stop``; the first tick runs at once."""
-        self._thread = threading.Thread(target=self._loop, name="conveyor-cron", daemon=True)
-        self._thread.start()
+        self._loop_thread.start()
 
     def stop(self) -> None:
         """Stop the thread."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._loop_thread.stop()
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        while not self._loop_thread.stopping.is_set():
             self._wake.clear()  # a wake() during this tick makes the wait below return at once
             try:
                 self.tick()

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
+from conveyor_runner.control.loop_thread import LoopThread
 from conveyor_runner.ids import new_id, now_iso, parse_iso, to_iso
 from conveyor_runner.queue.messages import ExecutionMessage, queue_name
 from conveyor_runner.queue.transport import (
@@ -43,8 +44,8 @@ class Dispatcher:
         #: Called with the service ids of every published batch (wakes scale-from-zero).
         self._on_published = on_published
         self._sweep_seconds, self._grace = sweep_seconds, grace_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop_thread = LoopThread("conveyor-dispatcher", self._loop, join_timeout=10,
+                                       interrupt=lambda: self._confirmed_ready.set())
         # Confirmed publishes are marked in the ledger in batches by the dispatcher thread,
         # at most every ``mark_every`` seconds (one small write transaction per publish cost
         # more than the publish): a mark lost to a crash, or not written yet, only means
@@ -75,7 +76,7 @@ class Dispatcher:
             with self._confirmed_lock:
                 self._confirmed.extend(done)
             self._confirmed_ready.set()
-            if self._thread is None:  # not started (tests, tools): mark right away
+            if not self._loop_thread.started:  # not started (tests, tools): mark right away
                 self.flush_confirmed()
             self._on_published({row.service_id for row in rows})
 
@@ -104,23 +105,19 @@ class Dispatcher:
 
     def start(self) -> None:
         """Mark confirmed publishes and run ``sweep`` periodically, in a daemon thread."""
-        self._thread = threading.Thread(target=self._loop, name="conveyor-dispatcher",
-                                        daemon=True)
-        self._thread.start()
+        self._loop_thread.start()
 
     def stop(self) -> None:
         """Stop the thread after marking what was confirmed."""
-        self._stop.set()
-        self._confirmed_ready.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._loop_thread.stop()
         self.flush_confirmed()
 
     def _loop(self) -> None:
         next_sweep = time.monotonic() + self._sweep_seconds
-        while not self._stop.is_set():
+        while not self._loop_thread.stopping.is_set():
             if self._confirmed_ready.wait(max(0.0, next_sweep - time.monotonic())):
-                self._stop.wait(self._mark_every)  # let more publishes join this mark
+                # Let more publishes join this mark.
+                self._loop_thread.stopping.wait(self._mark_every)
             self._confirmed_ready.clear()
             try:
                 self.flush_confirmed()

@@ -17,11 +17,11 @@ never strand an execution.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 
 from conveyor_runner.control import executions as ledger
+from conveyor_runner.control.loop_thread import LoopThread
 from conveyor_runner.ids import new_id, now_iso, parse_iso
 from conveyor_runner.store import executions, services
 from conveyor_runner.store.db import Database
@@ -99,8 +99,7 @@ class Janitor:
                  dead_after: float = 20.0, timeout_grace: float = 30.0) -> None:
         self.db, self._publish, self._notify = db, publish, notify
         self._interval, self._dead_after, self._grace = interval, dead_after, timeout_grace
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop_thread = LoopThread("conveyor-janitor", self._loop, join_timeout=10)
 
     def sweep(self) -> int:
         """One pass; returns how many executions were reset."""
@@ -128,18 +127,14 @@ class Janitor:
 
     def start(self) -> None:
         """Sweep every ``interval`` seconds in a daemon thread."""
-        self._thread = threading.Thread(target=self._loop, name="conveyor-janitor",
-                                        daemon=True)
-        self._thread.start()
+        self._loop_thread.start()
 
     def stop(self) -> None:
         """Stop the thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._loop_thread.stop()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._loop_thread.stopping.wait(self._interval):
             try:
                 self.sweep()
             except Exception:  # noqa: BLE001 - keep sweeping after a database hiccup

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from conveyor_runner.compute.backend import ComputeBackend, DeploymentSpec
 from conveyor_runner.control import autoscaler
+from conveyor_runner.control.loop_thread import LoopThread
 from conveyor_runner.control.services import desired_replicas
 from conveyor_runner.errors import PluginError
 from conveyor_runner.ids import now_iso
@@ -45,13 +46,13 @@ class Reconciler:
         self.db, self.backend_for, self.environment = db, backend_for, environment
         self._interval = interval
         self._wake = threading.Event()
-        self._stop = threading.Event()
         self._applied: dict[str, str] = {}  # service id -> backend name it was applied to
         self._observed: dict[str, dict] = {}  # last status written per service
         self._scalers: dict[str, autoscaler.ScalerState] = {}
         self._urgent: set[str] = set()  # services to evaluate now (e.g. woken from zero)
         self._autoscaled: set[str] = set()  # services with an autoscaler, as of the last pass
-        self._thread: threading.Thread | None = None
+        self._loop_thread = LoopThread("conveyor-reconciler", self._loop,
+                                       interrupt=self._wake.set)
 
     def wake(self, service_id: str | None = None) -> None:
         """Run a pass as soon as possible (after a deploy, update, pause or delete).
@@ -176,19 +177,14 @@ class Reconciler:
 
     def start(self) -> None:
         """Reconcile in a daemon thread until ``stop``."""
-        self._thread = threading.Thread(target=self._loop, name="conveyor-reconciler",
-                                        daemon=True)
-        self._thread.start()
+        self._loop_thread.start()
 
     def stop(self) -> None:
         """Stop the thread (replicas keep running; the backends own them)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._loop_thread.stop()
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        while not self._loop_thread.stopping.is_set():
             try:
                 self.reconcile_once()
             except Exception:  # noqa: BLE001 - keep reconciling after a database hiccup

@@ -19,7 +19,6 @@ skipped, so one bad event never stops the others.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 from conveyor_runner.control import trigger_fire
 from conveyor_runner.control.dql import matches
 from conveyor_runner.control.events import EventBus
+from conveyor_runner.control.loop_thread import LoopThread
 from conveyor_runner.control.trigger_index import Compiled, TriggerCache, TriggerIndex
 from conveyor_runner.store import outbox, users
 from conveyor_runner.store import triggers as trigger_store
@@ -79,8 +79,7 @@ class TriggerEngine:
         self.db, self.bus, self.bodies, self.on_created = db, bus, bodies, on_created
         self.batch, self.poll_seconds = batch, poll_seconds
         self._triggers = TriggerCache()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop_thread = LoopThread("conveyor-triggers", self._loop, interrupt=bus.close)
         self._listening = (True, float("-inf"))  # (answer, when read)
 
     # ------------------------------------------------------------------ passes
@@ -167,20 +166,15 @@ class TriggerEngine:
     # ---------------------------------------------------------------- thread
     def start(self) -> None:
         """Process events in a daemon thread until ``stop``."""
-        self._thread = threading.Thread(target=self._loop, name="conveyor-triggers",
-                                        daemon=True)
-        self._thread.start()
+        self._loop_thread.start()
 
     def stop(self) -> None:
         """Stop the thread after its current pass (events left wait in the outbox)."""
-        self._stop.set()
-        self.bus.close()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._loop_thread.stop()
 
     def _loop(self) -> None:
         last_pass = float("-inf")
-        while not self._stop.is_set():
+        while not self._loop_thread.stopping.is_set():
             if (time.monotonic() - last_pass >= self.poll_seconds
                     or self._anyone_listening()):
                 try:
