@@ -1,6 +1,6 @@
 """Conveyor on RabbitMQ against Celery on the same broker, in one run, side by side.
 
-Both run no-op work with 10 concurrent slots on this machine: 5,000 async executions
+Both run no-op work with 10 concurrent slots (``--slots``) on this machine: 5,000 async executions
 (Conveyor: every one recorded in the ledger with its status history; Celery: with a
 result backend, acks late) and 300 sync round trips. Conveyor also runs one
 ``execute_batch`` over 5,000 items (a function that gets each item and returns its id),
@@ -13,7 +13,11 @@ Celery result backend is Redis when it answers on 127.0.0.1:6379, else RPC over 
 With each throughput come the machine's CPU milliseconds per execution and the cores it
 kept busy (``_cpu``): near the core count a run is CPU-bound, well below it, it waits.
 
-    python bench/vs_celery.py [--count 5000] [--sync 300] [--burst 500]
+Celery's slots are its prefork pool; Conveyor's are one replica's ``concurrency``, or, with
+``--replicas R``, R replicas sharing the slots (each with slots / R).
+
+    python bench/vs_celery.py [--count 5000] [--sync 300] [--burst 500] [--slots 10]
+                              [--replicas 1]
 """
 
 from __future__ import annotations
@@ -41,12 +45,12 @@ def _backend() -> str:
     return "redis://127.0.0.1:6379/15" if reachable("redis://127.0.0.1:6379") else "rpc://"
 
 
-def celery_figures(count: int, sync: int) -> dict:
-    """Throughput and sync latency of Celery with a prefork pool of 10."""
+def celery_figures(count: int, sync: int, slots: int) -> dict:
+    """Throughput and sync latency of Celery with a prefork pool of ``slots``."""
     env = {**os.environ, "BENCH_BROKER": AMQP.replace("%2F", ""), "BENCH_BACKEND": _backend()}
     os.environ.update(env)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "celery_noop", "worker", "--concurrency", "10",
+        [sys.executable, "-m", "celery", "-A", "celery_noop", "worker", "--concurrency", str(slots),
          "--loglevel", "WARNING", "-Q", "celery", "--without-gossip", "--without-mingle"],
         cwd=Path(__file__).parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -97,10 +101,11 @@ def _all_done(dl, service, count: int) -> None:
         time.sleep(0.25)
 
 
-def conveyor_figures(dl, project, count: int, sync: int) -> dict:
+def conveyor_figures(dl, project, count: int, sync: int, slots: int, replicas: int) -> dict:
     """Throughput (async executes, and one execute_batch) and sync latency of Conveyor:
-    one replica, concurrency 10."""
-    service = deploy_noop(dl, project, {"numReplicas": 1, "concurrency": 10}, name="noop")
+    ``replicas`` replicas of ``slots // replicas`` concurrency each."""
+    service = deploy_noop(dl, project, {"numReplicas": replicas,
+                                        "concurrency": slots // replicas}, name="noop")
     with CpuMeter() as meter:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda i: service.execute(function_name="noop",
@@ -190,7 +195,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--sync", type=int, default=300)
     parser.add_argument("--burst", type=int, default=500)
+    parser.add_argument("--slots", type=int, default=10,
+                        help="concurrent executions on each side (default 10)")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="Conveyor replicas sharing the slots (default 1)")
     args = parser.parse_args()
+    if args.slots < 1 or args.replicas < 1 or args.slots % args.replicas:
+        parser.error("--slots and --replicas: positive, and the slots a multiple of the "
+                     "replicas (each replica gets slots / replicas)")
     with running_server(env={"CONVEYOR_QUEUE_URL": AMQP}) as server:
         import conveyor as dl
 
@@ -198,10 +210,12 @@ def main() -> None:
         dl.login_token(server.token)
         dl.verbose.disable_progress_bar = True
         project = dl.projects.create(project_name=f"vs-celery-{time.time_ns()}")
-        ours = conveyor_figures(dl, project, args.count, args.sync)
+        ours = conveyor_figures(dl, project, args.count, args.sync, args.slots, args.replicas)
         cold = cold_start(dl, project)
         burst, target = burst_scale(dl, project, args.burst)
-    theirs = celery_figures(args.count, args.sync)
+    theirs = celery_figures(args.count, args.sync, args.slots)
+    print(f"{args.slots} slots; Conveyor: {args.replicas} replica(s) of "
+          f"{args.slots // args.replicas}; Celery: a prefork pool of {args.slots}")
     print(f"{'':28}{'Conveyor':>12}{'Celery':>12}{'ratio':>10}")
     for key in ours:
         print(f"{key:28}{ours[key]:12.2f}{theirs[key]:12.2f}{ours[key] / theirs[key]:10.2f}")
