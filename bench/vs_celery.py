@@ -10,8 +10,9 @@ from an execution queued on a service at zero replicas to its success, and from 
 500 executions (50 ms of work each) to the autoscaler reaching its target replica count.
 Needs RabbitMQ (CONVEYOR_TEST_AMQP_URL) and Celery (`pip install -e '.[bench]'`); the
 Celery result backend is Redis when it answers on 127.0.0.1:6379, else RPC over RabbitMQ.
-With each throughput come the machine's CPU milliseconds per execution and the cores it
-kept busy (``_cpu``): near the core count a run is CPU-bound, well below it, it waits.
+With each throughput come the machine's CPU milliseconds per execution, the cores it kept
+busy, and its context switches per execution (``_cpu``): near the core count a run is
+CPU-bound, well below it, it waits; the switches count its hand-overs between threads.
 
 Celery's slots are its prefork pool; Conveyor's are one replica's ``concurrency``, or, with
 ``--replicas R``, R replicas sharing the slots (each with slots / R).
@@ -80,9 +81,11 @@ def celery_figures(count: int, sync: int, slots: int) -> dict:
 
 
 def cpu_rows(prefix: str, use, count: int) -> dict:
-    """The machine's CPU per execution and its busy cores during a throughput run."""
+    """The machine's CPU and context switches per execution, and its busy cores, during a
+    throughput run."""
     return {f"{prefix}CPU ms/execution": use.per_unit_ms(count),
-            f"{prefix}cores busy": use.cores}
+            f"{prefix}cores busy": use.cores,
+            f"{prefix}switches/execution": use.switches_per_unit(count)}
 
 
 def _succeeded(dl, service) -> int:
