@@ -185,7 +185,11 @@ class Link:
         raise pending.error
 
     def close(self, timeout: float = 5.0) -> None:
-        """Close the channel and connection (unsettled deliveries return). Idempotent."""
+        """Close the channel and connection (unsettled deliveries return). Idempotent.
+
+        Operations queued before the close still run first, on a connection that works (an
+        ack queued by ``submit`` reaches the broker); later ones fail.
+        """
         self._closing.set()
         self._wake()
         thread = self._thread
@@ -229,6 +233,10 @@ class Link:
                 self._run_calls()
             except Exception as exc:  # noqa: BLE001 - any failure here means a lost connection
                 self._lost(exc)
+        try:
+            self._run_calls()  # what was queued before the close still goes out
+        except Exception as exc:  # noqa: BLE001 - closing anyway: the rest fail below
+            log.debug("%s: running the calls queued before closing failed: %r", self.name, exc)
         self._fail_stale_calls(everything=True)
         self._teardown()
 

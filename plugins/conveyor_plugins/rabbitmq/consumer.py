@@ -15,7 +15,8 @@ receive times out is rejected back to the queue by pika (and counts as a deliver
 
 Settling marshals onto the I/O thread and blocks until the frame is written (``nack``
 then waits one more round trip, so that the broker has requeued the message before it
-returns). A delivery belongs to the channel it came on: once that channel is gone
+returns); ``ack_nowait`` only queues the ack there, behind what was queued before it, and
+returns. A delivery belongs to the channel it came on: once that channel is gone
 (connection lost, broker restart, broker consumer timeout, consumer closed), the broker
 has already returned the message to the queue, and settling the old delivery is a
 logged no-op -- it still counts as the delivery's one settle. The same holds for the
@@ -51,6 +52,8 @@ _POLL = 0.5
 class RabbitmqDelivery(Delivery):
     """One delivery of a message on one consumer channel; settle it once, from any thread."""
 
+    queues_acks = True  # ack_nowait queues the frame on the channel's I/O thread
+
     def __init__(self, consumer: RabbitmqConsumer, generation: int, method: Any,
                  properties: Any, body: bytes) -> None:
         self.message_id = properties.message_id or ""
@@ -67,6 +70,13 @@ class RabbitmqDelivery(Delivery):
         # dead_letter: a confirmed copy to <queue>.dlq, then an ack (a crash in between
         # leaves a duplicate in the DLQ, never a loss). False once the channel is gone.
         applied = self._consumer._settle(self, action, reason)
+        self._consumer._forget(self)
+        return applied
+
+    def _apply_nowait(self, action: str) -> bool:
+        # Queued on the I/O thread behind everything submitted before it on this channel;
+        # dropped there if the channel is gone by then (the broker requeued the message).
+        applied = self._consumer._settle_nowait(self, action)
         self._consumer._forget(self)
         return applied
 
@@ -272,6 +282,15 @@ class RabbitmqConsumer(Consumer):
                 return False  # the connection died under us: the broker requeues
             raise  # still connected but not answering: the caller may retry
         return result is not STALE
+
+    def _settle_nowait(self, delivery: RabbitmqDelivery, action: str) -> bool:
+        """Queue ``action`` on the delivery's channel; False if that channel is gone."""
+        generation = delivery.generation
+        if self._closed or self._link.generation != generation:
+            return False
+        self._link.submit(functools.partial(_settle_on, self.queue, delivery.delivery_tag,
+                                            action), generation=generation)
+        return True
 
     def _forget(self, delivery: RabbitmqDelivery) -> None:
         with self._state:

@@ -58,13 +58,15 @@ class Delivery(abc.ABC):
     """One delivery of a message to a consumer. Settle it exactly once.
 
     ``ack``/``nack``/``dead_letter`` may be called from any thread and block until the
-    backend applied them. Settling twice raises ``RuntimeError``. A settle that fails
+    backend applied them; ``ack_nowait`` queues the ack instead (see there). Settling twice
+    raises ``RuntimeError``. A settle that fails
     (``QueueUnavailableError``) is not counted and may be retried. Settling a delivery the
     backend already took back (its consumer closed, its connection dropped, its delivery
     timeout passed: the message was requeued) changes nothing and is logged.
 
     Implementations set the four attributes, call ``super().__init__()`` and implement
-    :meth:`_apply`; this class keeps the exactly-once bookkeeping.
+    :meth:`_apply` (and :meth:`_apply_nowait` where the backend can queue an ack); this
+    class keeps the exactly-once bookkeeping.
     """
 
     message_id: str
@@ -72,6 +74,8 @@ class Delivery(abc.ABC):
     headers: dict[str, str]
     #: 1 for the first delivery, then +1 for every redelivery.
     delivery_count: int
+    #: Whether ``ack_nowait`` returns without waiting for the backend (else it waits).
+    queues_acks: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._settle_lock = threading.Lock()
@@ -80,6 +84,18 @@ class Delivery(abc.ABC):
     def ack(self) -> None:
         """Remove the message from the queue for good."""
         self._settle("ack", None)
+
+    def ack_nowait(self) -> None:
+        """``ack`` without waiting for the backend: the delivery counts as settled at once,
+        and the ack reaches the backend after everything sent before it for this delivery's
+        consumer. If the consumer's connection is lost first, the message returns to the
+        queue, as for any unsettled delivery. Where the backend cannot queue an ack
+        (``queues_acks`` is False, the default), this waits like ``ack``.
+
+        For a caller that must not block on the broker (it has already recorded the
+        outcome elsewhere, so a redelivery would be recognised).
+        """
+        self._settle("ack", None, wait=False)
 
     def nack(self) -> None:
         """Return the message to the queue for another delivery."""
@@ -99,13 +115,18 @@ class Delivery(abc.ABC):
         Called at most once successfully per delivery, under a per-delivery lock.
         """
 
-    def _settle(self, action: str, reason: str | None) -> None:
+    def _apply_nowait(self, action: str) -> bool:
+        """Queue ``action`` (``ack``) in the backend without waiting; as ``_apply`` by
+        default. Returns False if the backend had already taken the delivery back."""
+        return self._apply(action, None)
+
+    def _settle(self, action: str, reason: str | None, wait: bool = True) -> None:
         with self._settle_lock:
             if self._settled is not None:
                 raise RuntimeError(
                     f"delivery of message {self.message_id!r} was already settled "
                     f"({self._settled}); settle each delivery exactly once")
-            applied = self._apply(action, reason)
+            applied = self._apply(action, reason) if wait else self._apply_nowait(action)
             self._settled = action  # only after the backend agreed: a failure may be retried
         if not applied:
             log.warning("%s of message %r ignored: the delivery had been taken back and the "

@@ -147,6 +147,26 @@ class QueueTransportContract:
         assert transport.depth(queue) == 0
         assert consume(queue).receive(timeout=EMPTY) is None
 
+    def test_ack_nowait_removes_the_messages_even_if_the_consumer_closes_at_once(
+            self, transport, queue, consume):
+        publish_many(transport, queue, 30)
+        consumer = consume(queue, prefetch=30)
+        deliveries = receive_n(consumer, 30)
+        for delivery in deliveries:
+            delivery.ack_nowait()
+        consumer.close()  # acks queued before the close still go out
+        assert consume(queue).receive(timeout=EMPTY) is None
+        assert transport.depth(queue) == 0
+
+    def test_ack_nowait_frees_its_prefetch_room_at_once(self, transport, queue, consume):
+        ids = publish_many(transport, queue, 2)
+        consumer = consume(queue, prefetch=1)
+        first = consumer.receive(timeout=PROMPT)
+        first.ack_nowait()
+        second = consumer.receive(timeout=PROMPT)
+        assert second is not None and [first.message_id, second.message_id] == ids
+        second.ack()
+
     def test_nack_redelivers_with_delivery_count_two(self, transport, queue, consume):
         publish_many(transport, queue, 1)
         consumer = consume(queue)
@@ -156,12 +176,13 @@ class QueueTransportContract:
         assert (again.message_id, again.body, again.delivery_count) == ("m-0000", b"m-0000", 2)
         again.ack()
 
-    @pytest.mark.parametrize("first", ["ack", "nack", "dead_letter"])
-    @pytest.mark.parametrize("second", ["ack", "nack", "dead_letter"])
+    @pytest.mark.parametrize("first", ["ack", "ack_nowait", "nack", "dead_letter"])
+    @pytest.mark.parametrize("second", ["ack", "ack_nowait", "nack", "dead_letter"])
     def test_settling_twice_raises(self, transport, queue, consume, first, second):
         publish_many(transport, queue, 1)
         delivery = consume(queue).receive(timeout=PROMPT)
-        settle = {"ack": lambda: delivery.ack(), "nack": lambda: delivery.nack(),
+        settle = {"ack": lambda: delivery.ack(), "ack_nowait": lambda: delivery.ack_nowait(),
+                  "nack": lambda: delivery.nack(),
                   "dead_letter": lambda: delivery.dead_letter("bad input")}
         settle[first]()
         with pytest.raises(RuntimeError):
