@@ -18,10 +18,15 @@ below), so a delivery never waits for a handler, nor for a thread's start-up:
    the ledger already decided, and this delivery is a stale copy.
 
 A slot is freed as soon as its function has returned: the next delivery starts while the
-result travels to the ledger and the delivery is settled. So the consumer's prefetch
-(unsettled deliveries) is twice ``concurrency``: the slots' executions, plus as many
-finished ones waiting for their result to be stored -- when the control plane is slow to
-store results, that bound stops the replica taking more work.
+result travels to the ledger. Where the transport queues acks (``Delivery.queues_acks``,
+RabbitMQ), the handler takes its next job at once too, and the delivery is settled from
+the ledger's answer on the outbox's thread with ``ack_nowait`` (a nack, rare, from a thread
+of its own): waiting for the answer and the ack cost the handler two thread hand-overs
+per execution. Elsewhere the handler waits and acks itself (the embedded gateway batches
+the acks of many handlers in one request). So the consumer's prefetch (unsettled
+deliveries) is twice ``concurrency``: the slots' executions, plus as many finished ones
+waiting for their result to be stored -- when the control plane is slow to store results,
+that bound stops the replica taking more work.
 
 Draining (SIGTERM, ``do_reset``): stop receiving, keep the consumer open (its running
 deliveries must not return to the queue while they run), wait up to ``drainTime`` for the
@@ -31,6 +36,7 @@ redelivery meets the ledger's ``onReset`` at claim. The consumer is closed last.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue as queue_module
 import threading
@@ -195,9 +201,8 @@ class ExecutionConsumer:
             _settle(delivery, "nack")
         finally:
             slot.free()
-            with self._slots:
-                self._handling.discard(slot)
-                self._slots.notify_all()
+            if not slot.handed_over:  # else it is released once its result is answered
+                slot.release()
 
     def _handle(self, slot: _Slot, delivery, message, ticket) -> None:
         if isinstance(message, UndecodableMessageError):
@@ -232,24 +237,51 @@ class ExecutionConsumer:
         if getattr(self.invoker.loaded.runner, "_do_reset", False):  # before the slot frees,
             log.info("the service asked for a reset (do_reset): draining")  # so no new work
             self.on_reset()
-        # The function is done: its slot takes the next delivery while the result travels
-        # to the ledger (the delivery stays unsettled until the result is stored).
+        # The function is done: its slot takes the next delivery, and this thread the next
+        # job, while the result travels to the ledger (the delivery stays unsettled until
+        # the ledger answered: see _settle_after_result).
         slot.free()
+        ticket = self.outbox.submit_result(execution["id"], outcome.body, claim_token,
+                                           give_up=self._give_up)
+        if not delivery.queues_acks:  # an ack that waits: this thread waits for it
+            return self._settle_after_result(slot, delivery, execution["id"], ticket,
+                                             waiting=True)
+        slot.handed_over = True  # before on_done: it may settle the delivery at once
+        ticket.on_done(functools.partial(self._settle_after_result, slot, delivery,
+                                         execution["id"], waiting=False))
+
+    def _settle_after_result(self, slot: _Slot, delivery, execution_id: str, ticket, *,
+                             waiting: bool) -> None:
+        """Settle a finished execution's delivery from the ledger's answer to its result.
+
+        ``waiting``: on the handler's thread, which waits for the answer. Otherwise on the
+        outbox's thread (or the handler's, if the answer came first): then nothing here
+        waits on the broker, and nothing raises.
+        """
         try:
-            answer = self.outbox.result(execution["id"], outcome.body, claim_token,
-                                        give_up=self._give_up)
-        except ReportRejected as exc:
-            log.warning("result of execution %s refused (%s); the ledger already decided",
-                        execution["id"], exc)
-        except ControlPlaneUnreachable as exc:
-            log.error("result of execution %s not stored (%s); it returns to the queue",
-                      execution["id"], exc)
-            return slot.settle(delivery, "nack")
-        else:
-            if not answer.get("stored"):
-                log.warning("result of execution %s not stored (%s); the ledger already "
-                            "decided", execution["id"], answer.get("reason"))
-        slot.settle(delivery, "ack")
+            try:
+                answer = ticket.wait()  # finished: returns or raises at once
+            except ReportRejected as exc:
+                log.warning("result of execution %s refused (%s); the ledger already decided",
+                            execution_id, exc)
+            except ControlPlaneUnreachable as exc:
+                log.error("result of execution %s not stored (%s); it returns to the queue",
+                          execution_id, exc)
+                if waiting:
+                    return slot.settle(delivery, "nack")
+                threading.Thread(target=slot.settle, args=(delivery, "nack"), daemon=True,
+                                 name=f"conveyor-nack-{execution_id}").start()
+                return
+            else:
+                if not answer.get("stored"):
+                    log.warning("result of execution %s not stored (%s); the ledger already "
+                                "decided", execution_id, answer.get("reason"))
+            slot.settle(delivery, "ack_nowait")
+        except Exception:  # noqa: BLE001 - the outbox's thread must go on
+            if waiting:
+                raise  # the handler's own error path nacks it
+            log.exception("settling message %s failed", delivery.message_id)
+            slot.release()
 
     def _drain(self) -> None:
         deadline = time.monotonic() + self.drain_time
@@ -273,10 +305,13 @@ class ExecutionConsumer:
 
 
 class _Slot:
-    """One handler's slot: freed once (before its settlement, or when the handler ends)."""
+    """One delivery's slot: freed once (before its settlement, or when the handler ends),
+    and released from the consumer's unsettled set once its delivery is settled."""
 
     def __init__(self, consumer: ExecutionConsumer) -> None:
         self._consumer, self._held = consumer, True
+        #: The delivery waits for its result's answer, which settles and releases it.
+        self.handed_over = False
 
     def free(self) -> None:
         if self._held:
@@ -284,9 +319,18 @@ class _Slot:
             self._consumer._free_slot()
 
     def settle(self, delivery, action: str, *args) -> None:
-        """Free the slot, then settle the delivery."""
+        """Free the slot, settle the delivery, and release it."""
         self.free()
-        _settle(delivery, action, *args)
+        try:
+            _settle(delivery, action, *args)
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """The delivery is settled: the drain stops waiting for it (idempotent)."""
+        with self._consumer._slots:
+            self._consumer._handling.discard(self)
+            self._consumer._slots.notify_all()
 
 
 def _settle(delivery, action: str, *args) -> None:

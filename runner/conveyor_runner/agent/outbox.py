@@ -86,12 +86,18 @@ class Outbox(BatchSender):
             ReportRejected: the control plane refused the request (4xx).
             ControlPlaneUnreachable: ``give_up`` was set before the report got through.
         """
+        return self.submit_result(execution_id, body, claim_token, give_up).wait()
+
+    def submit_result(self, execution_id: str, body: dict, claim_token: str | None = None,
+                      give_up: threading.Event | None = None) -> Ticket:
+        """Queue a terminal result and return at once; the ticket finishes as ``result``
+        returns or raises (retried until the ledger answered, or ``give_up`` is set)."""
         entry = {**body, "executionId": execution_id}
         if claim_token:
             entry["claimToken"] = claim_token
         ticket = Ticket(("result", entry), give_up)
         self.submit(ticket)
-        return ticket.wait()
+        return ticket
 
     def flush(self) -> None:
         """Ship every line queued so far before returning (best effort, never raises)."""
