@@ -59,10 +59,10 @@ class Delivery(abc.ABC):
 
     ``ack``/``nack``/``dead_letter`` may be called from any thread and block until the
     backend applied them; ``ack_nowait`` queues the ack instead (see there). Settling twice
-    raises ``RuntimeError``. A settle that fails
-    (``QueueUnavailableError``) is not counted and may be retried. Settling a delivery the
-    backend already took back (its consumer closed, its connection dropped, its delivery
-    timeout passed: the message was requeued) changes nothing and is logged.
+    raises ``RuntimeError``. A settle that fails (``QueueUnavailableError``) is not counted
+    and may be retried. Settling a delivery the backend already took back (its consumer
+    closed, its connection dropped, its delivery timeout passed: the message was requeued)
+    changes nothing and is logged.
 
     Implementations set the four attributes, call ``super().__init__()`` and implement
     :meth:`_apply` (and :meth:`_apply_nowait` where the backend can queue an ack); this
