@@ -44,8 +44,6 @@ class Dispatcher:
         #: Called with the service ids of every published batch (wakes scale-from-zero).
         self._on_published = on_published
         self._sweep_seconds, self._grace = sweep_seconds, grace_seconds
-        self._loop_thread = LoopThread("conveyor-dispatcher", self._loop, join_timeout=10,
-                                       interrupt=lambda: self._confirmed_ready.set())
         # Confirmed publishes are marked in the ledger in batches by the dispatcher thread,
         # at most every ``mark_every`` seconds (one small write transaction per publish cost
         # more than the publish): a mark lost to a crash, or not written yet, only means
@@ -54,6 +52,8 @@ class Dispatcher:
         self._confirmed: list[str] = []
         self._confirmed_lock = threading.Lock()
         self._confirmed_ready = threading.Event()
+        self._loop_thread = LoopThread("conveyor-dispatcher", self._loop, join_timeout=10,
+                                       interrupt=self._confirmed_ready.set)
 
     def publish(self, rows: Iterable[ExecutionRow]) -> None:
         """Publish committed executions and mark them published.
