@@ -6,10 +6,9 @@ to the control plane before it acks the message (the execution ledger rule).
 
 Modules, one role each:
     ``environment``  the replica environment, validated
-    ``reporter``     the agent protocol calls (claims, reports, heartbeat), retried
+    ``reporter``     the agent protocol calls (exchanges, heartbeats), retried
     ``batching``     natural batching: one request in flight, the rest goes next
-    ``claims``       the claims of deliveries received together, in one request
-    ``outbox``       log lines, progress and results, shipped together in batches
+    ``outbox``       log lines, progress, results and claims, shipped together in batches
     ``loader``       service, package revision, codebase, import, ``className(**initParams)``
     ``errors``       the agent's error hierarchy
     ``logs``         per-execution capture of log records and prints

@@ -6,10 +6,11 @@ handler threads, started once: as many as deliveries may be unsettled (the prefe
 below), so a delivery never waits for a handler, nor for a thread's start-up:
 
 1. decode the ``ExecutionMessage``; undecodable -> ``dead_letter(reason)``;
-2. claim it -- the claims of one receive leave together, in one request
-   (``claims.ClaimSender``); ``skip`` -> ack; an execution the ledger does not know (or a
-   request refused with 400) -> dead letter; other refusals, or the control plane
-   unreachable after the retries -> nack (redelivered, claimed later);
+2. claim it -- the claims of one receive leave together, through the outbox, with the
+   results and lines waiting there (``outbox.Outbox.claim``); ``skip`` -> ack; an
+   execution the ledger does not know (or a claim refused with 400) -> dead letter; other
+   refusals, or the control plane unreachable after the retries -> nack (redelivered,
+   claimed later);
 3. ``run`` -> the invoker runs it to an outcome;
 4. the terminal result goes to the outbox, which ships it with the execution's last log
    lines (and the results of other executions finished meanwhile) and retries until the
@@ -42,7 +43,6 @@ import queue as queue_module
 import threading
 import time
 
-from conveyor_runner.agent.claims import ClaimSender
 from conveyor_runner.agent.errors import ControlPlaneUnreachable, ReportRejected
 from conveyor_runner.queue import QueueUnavailableError
 from conveyor_runner.queue.messages import ExecutionMessage, UndecodableMessageError, queue_name
@@ -57,18 +57,16 @@ class ExecutionConsumer:
         transport: the ``QueueTransport`` of ``CONVEYOR_QUEUE_URL``.
         service_id: whose queue to consume.
         invoker: runs claimed executions.
-        reporter: sends the claims.
-        outbox: takes the terminal results.
+        outbox: sends the claims, and takes the terminal results.
         concurrency: executions at once (the consumer's prefetch is twice this).
         drain_time: seconds running executions get once draining starts.
         on_reset: called when the user's class asked for a reset (``do_reset()``).
     """
 
-    def __init__(self, transport, service_id: str, invoker, reporter, outbox,
-                 concurrency: int, drain_time: float, on_reset=lambda: None) -> None:
+    def __init__(self, transport, service_id: str, invoker, outbox, concurrency: int,
+                 drain_time: float, on_reset=lambda: None) -> None:
         self.transport, self.queue = transport, queue_name(service_id)
         self.invoker, self.outbox = invoker, outbox
-        self.claims = ClaimSender(reporter)
         self.concurrency, self.drain_time = max(int(concurrency), 1), float(drain_time)
         #: Unsettled deliveries at most: the slots' executions, plus as many finished ones
         #: whose result is still being stored.
@@ -93,14 +91,12 @@ class ExecutionConsumer:
         """Consume until ``drain`` is called, then drain; returns when done."""
         if self._consumer is None:
             self.open()
-        self.claims.start()
         self._start_workers()
         try:
             self._receive_loop(self._consumer)
             self._drain()
         finally:
             self._consumer.close()
-            self.claims.stop()
             self._stop_workers()
 
     def _start_workers(self) -> None:
@@ -165,10 +161,10 @@ class ExecutionConsumer:
             except UndecodableMessageError as exc:
                 jobs.append((delivery, exc, None))
                 continue
-            jobs.append((delivery, message, self.claims.ticket(
+            jobs.append((delivery, message, self.outbox.claim(
                 message.execution_id, message.dispatch_id,
                 self._item_inputs(message.function_name))))
-        self.claims.submit(*(ticket for _, _, ticket in jobs if ticket is not None))
+        self.outbox.submit(*(ticket for _, _, ticket in jobs if ticket is not None))
         slots = [_Slot(self) for _ in jobs]
         with self._slots:
             self._busy += len(jobs)
@@ -227,7 +223,7 @@ class ExecutionConsumer:
         if claim.get("action") != "run":
             log.info("execution %s skipped: %s", execution_id, claim.get("reason"))
             return slot.settle(delivery, "ack")
-        self._run(slot, delivery, claim, ticket.payload["claimToken"])
+        self._run(slot, delivery, claim, self.outbox.claim_token(ticket))
 
     def _run(self, slot: _Slot, delivery, claim: dict, claim_token: str) -> None:
         execution = claim["execution"]

@@ -1,7 +1,7 @@
 """``run_agent()``: the life of one replica, from its environment to its exit code.
 
-1. Read the environment (nothing else), start the outbox (logs, progress, results) and
-   the heartbeat (``state: starting``).
+1. Read the environment (nothing else), start the outbox (logs, progress, results and
+   claims) and the heartbeat (``state: starting``).
 2. Log the SDK in as the service bot -- the global ``dl`` connection, since user code does
    ``import conveyor as dl`` -- and load the service: definition, codebase, module,
    ``className(**initParams)`` built once.
@@ -113,7 +113,7 @@ class _Replica:
     def _consumer(self, transport, loaded: LoadedService) -> ExecutionConsumer:
         runtime = loaded.service.get("runtime") or {}
         consumer = ExecutionConsumer(
-            transport, self.env.service_id, self.invoker, self.reporter, self.router.outbox,
+            transport, self.env.service_id, self.invoker, self.router.outbox,
             int(runtime.get("concurrency") or 10), float(loaded.service.get("drainTime", 600)),
             on_reset=self._drain)
         consumer.open()

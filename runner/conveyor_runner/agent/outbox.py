@@ -1,23 +1,35 @@
-"""Outbox: everything a replica reports about its executions, shipped in batches.
+"""Outbox: everything a replica says to the ledger about its executions, shipped in batches.
 
-Log lines (of executions and of the replica), progress reports and terminal results all
-leave through ``POST /services/{id}/results`` from ONE sending thread, one request at a
-time (natural batching, ``batching.BatchSender``). One channel keeps the order the
-ledger needs without any flush round trips:
+Log lines (of executions and of the replica), progress reports, terminal results and the
+claims of new deliveries all leave through ``POST /services/{id}/exchange`` from ONE
+sending thread, one request at a time (natural batching, ``batching.BatchSender``): under
+load, the results of the executions that just finished and the claims of the deliveries
+that took their slots share one request and one transaction, where separate senders paid
+for two (each request costs both processes about a millisecond of CPU, which decided the
+throughput of short executions). One channel also keeps the order the ledger needs
+without any flush round trips:
 
 * an execution's lines and progress reports are queued before its result, and a request
   carries the lines queued up to the moment its results were taken -- so the ``[Done]``
   line reaches the ledger with (never after) the result, and the server stores lines,
-  then progress, then results, in one transaction;
+  then progress, then results, then claims, in one transaction;
 * progress reports never block the worker thread (they are queued; the throttling of
   ``conveyor.runtime.progress`` happens before), and stay in order per execution.
 
-``result`` blocks until the ledger answered (``{executionId, stored, reason}``): a report
-carrying results is retried until it got through, or until every waiting caller gave up
-(the drain deadline). Lines and progress are best effort: a request carrying only them
-is tried ``ATTEMPTS`` times, then dropped with a warning on stderr -- logs never block or
-fail an execution. Lines are shipped ``interval`` seconds after the first one queued, or
-as soon as ``line_batch`` are queued.
+Each claim is made with a token of its own (resent by every retry of the request): if a
+claim was stored but its reply lost, the retry is recognised as the same claim instead
+of a dead previous attempt, and the token names the attempt when its result is reported
+(``ledger.record_result``).
+
+Retries: a request carrying results is retried until it got through, or until every
+waiting caller gave up (the drain deadline); one carrying claims but no results is tried
+``ATTEMPTS`` times (the reporter's backoff, about 15 s), then its claims fail with
+``ControlPlaneUnreachable``; lines and progress are best effort: a request carrying only
+them is tried ``ATTEMPTS`` times, then dropped with a warning on stderr -- logs never
+block or fail an execution. A request the control plane refuses (4xx) that mixed claims
+with reports is sent again as two, so that each part gets its own answer. Lines are
+shipped ``interval`` seconds after the first one queued, or as soon as ``line_batch``
+are queued, or with the next request.
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,16 +49,18 @@ from conveyor_runner.batching import BatchSender, Ticket
 ATTEMPTS = 3
 #: Log lines in one request (a longer backlog goes first, in requests of its own).
 MAX_LINES = 1000
+#: The kinds of ticket the ledger answers one by one (the others finish when sent).
+_ANSWERED = ("result", "claim")
 
 
 class Outbox(BatchSender):
-    """Queues lines, progress and results; ships them from one thread.
+    """Queues lines, progress, results and claims; ships them from one thread.
 
     Args:
-        reporter: the ``Reporter`` whose ``report`` sends a batch.
+        reporter: the ``Reporter`` whose ``exchange`` sends a batch.
         interval: longest time a queued line waits for company.
         line_batch: ship as soon as this many lines are queued.
-        max_results: results and progress reports in one request.
+        max_results: results, progress reports and claims in one request.
     """
 
     def __init__(self, reporter, interval: float = 0.5, line_batch: int = 100,
@@ -99,6 +114,28 @@ class Outbox(BatchSender):
         self.submit(ticket)
         return ticket
 
+    @staticmethod
+    def claim(execution_id: str, dispatch_id: str | None,
+              item_inputs: list[str] | None = None) -> Ticket:
+        """A claim ticket for one delivery, with a new claim token; ``submit`` the tickets
+        of one receive together, so they leave in one request.
+
+        The ticket's answer is the ledger's ``{executionId, action, reason, execution,
+        entities?}``; it fails with ``ControlPlaneUnreachable`` or ``ReportRejected``.
+        ``item_inputs``: the names of the function's ``Item``/``Item[]`` inputs; the answer
+        then carries those items' JSON (``entities``), so they need no fetching.
+        """
+        payload = {"executionId": execution_id, "dispatchId": dispatch_id,
+                   "claimToken": uuid.uuid4().hex}
+        if item_inputs:
+            payload["itemInputs"] = item_inputs
+        return Ticket(("claim", payload))
+
+    @staticmethod
+    def claim_token(ticket: Ticket) -> str:
+        """The claim token of a ticket made by ``claim``."""
+        return ticket.payload[1]["claimToken"]
+
     def flush(self) -> None:
         """Ship every line queued so far before returning (best effort, never raises)."""
         ticket = Ticket(("flush", None))
@@ -135,37 +172,57 @@ class Outbox(BatchSender):
         self._post(chunks[-1], tickets)
 
     def _post(self, lines: list[dict], tickets: list[Ticket]) -> None:
-        progress = [t.payload[1] for t in tickets if t.payload[0] == "progress"]
-        results = [t for t in tickets if t.payload[0] == "result"]
-        if not (lines or progress or results):
+        entries = {"progress": [], "result": [], "claim": []}
+        for ticket in tickets:
+            if ticket.payload[0] in entries:
+                entries[ticket.payload[0]].append(ticket)
+        results, claims = entries["result"], entries["claim"]
+        if not (lines or entries["progress"] or results or claims):
             self._finish(tickets, None)
             return
-        body = {"logs": lines, "progress": progress,
-                "results": [t.payload[1] for t in results]}
+        body = {"logs": lines, "progress": [t.payload[1] for t in entries["progress"]],
+                "results": [t.payload[1] for t in results],
+                "claims": [t.payload[1] for t in claims]}
         try:
-            reply = self.reporter.report(body, attempts=None if results else ATTEMPTS,
-                                         give_up=_AllGaveUp(results) if results else None)
-        except (ControlPlaneUnreachable, ReportRejected) as exc:
-            _warn(f"dropped {len(lines)} log lines and {len(progress)} progress reports: {exc}",
-                  lines or progress)
-            self._finish(tickets, exc)
+            reply = self.reporter.exchange(
+                body, attempts=None if results else ATTEMPTS,
+                give_up=_AllGaveUp(results) if results else None)
+        except ReportRejected as exc:
+            others = [t for t in tickets if t.payload[0] != "claim"]
+            if claims and (lines or others):
+                # Refused as a whole: the claims and the reports each get their own answer.
+                self._post([], claims)
+                self._post(lines, others)
+                return
+            self._failed(lines, body["progress"], tickets, exc)
+            return
+        except ControlPlaneUnreachable as exc:
+            self._failed(lines, body["progress"], tickets, exc)
             return
         # A reply shorter than the batch leaves the rest to _finish, which fails them.
-        for ticket, answer in zip(results, reply.get("results") or [], strict=False):
-            ticket.finish(answer)
+        for kind, key in (("result", "results"), ("claim", "claims")):
+            for ticket, answer in zip(entries[kind], reply.get(key) or [], strict=False):
+                ticket.finish(answer)
         self._finish(tickets, None)
+
+    def _failed(self, lines: list[dict], progress: list[dict], tickets: list[Ticket],
+                error: AgentError) -> None:
+        _warn(f"dropped {len(lines)} log lines and {len(progress)} progress reports: {error}",
+              lines or progress)
+        self._finish(tickets, error)
 
     @staticmethod
     def _finish(tickets: list[Ticket], error: BaseException | None) -> None:
-        """Progress and flush tickets never fail; a result without an answer does."""
+        """Progress and flush tickets never fail; a result or claim without an answer
+        does."""
         for ticket in tickets:
-            if ticket.payload[0] != "result":
+            if ticket.payload[0] not in _ANSWERED:
                 ticket.finish()
             elif error is not None:
                 ticket.finish(error=error)
             elif not ticket.done:
                 ticket.finish(error=ControlPlaneUnreachable(
-                    "the control plane answered no entry for this result"))
+                    f"the control plane answered no entry for this {ticket.payload[0]}"))
 
 
 class _AllGaveUp:

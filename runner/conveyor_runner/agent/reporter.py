@@ -1,12 +1,12 @@
-"""Reporter: the agent's protocol calls to the control plane (claims, reports, heartbeat).
+"""Reporter: the agent's protocol calls to the control plane (exchanges, heartbeats).
 
 (Reading the service, the package and the codebase goes through the SDK client, as user
 code's calls do.) Every call carries the service bot's token and this replica's id. Claims
-and reports are batched per service (``POST /services/{id}/claims`` and ``.../results``;
-the batching itself is ``claims.ClaimSender``'s and ``outbox.Outbox``'s). Retry policy:
+and reports are batched per service in exchanges (``POST /services/{id}/exchange``; the
+batching itself is ``outbox.Outbox``'s). Retry policy:
 
 * connection errors, timeouts and 5xx answers are retried with exponential backoff
-  (0.5 s doubling, capped) -- a bounded number of times, or, for a report carrying
+  (0.5 s doubling, capped) -- a bounded number of times, or, for an exchange carrying
   results, until it got through or its caller's ``give_up`` is set: the agent acks a
   delivery only after the ledger stored its result, so giving up early would lose
   nothing but time. Retries resend the same body: the ledger recognises repeated claims
@@ -54,16 +54,10 @@ class Reporter:
 
     # -- the calls ----------------------------------------------------------------------
 
-    def claims(self, entries: list[dict]) -> list[dict]:
-        """``POST /services/{id}/claims``: one answer per ``{executionId, dispatchId,
-        claimToken}`` entry, in order (bounded retries)."""
-        reply = self._call("post", f"/services/{self.service_id}/claims",
-                           {"replicaId": self.replica_id, "claims": entries})
-        return list(reply.get("claims") or [])
-
-    def report(self, body: dict, *, attempts: int | None = ATTEMPTS,
-               give_up: Any = None) -> dict:
-        """``POST /services/{id}/results`` with ``{logs, progress, results}``.
+    def exchange(self, body: dict, *, attempts: int | None = ATTEMPTS,
+                 give_up: Any = None) -> dict:
+        """``POST /services/{id}/exchange`` with ``{logs, progress, results, claims}``;
+        returns the answer (``routes.replicas.exchange``).
 
         Args:
             attempts: tries in all; None retries until it got through or ``give_up``.
@@ -73,7 +67,7 @@ class Reporter:
             ReportRejected: 4xx.
             ControlPlaneUnreachable: the attempts ran out, or ``give_up`` was set.
         """
-        return self._call("post", f"/services/{self.service_id}/results",
+        return self._call("post", f"/services/{self.service_id}/exchange",
                           {**body, "replicaId": self.replica_id}, attempts=attempts,
                           give_up=give_up)
 

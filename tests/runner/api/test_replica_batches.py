@@ -1,4 +1,5 @@
-"""The batched agent endpoints: ``POST /services/{id}/claims`` and ``.../results``."""
+"""The agent's batched endpoint: ``POST /services/{id}/exchange`` (claims, log lines,
+progress and results)."""
 
 from __future__ import annotations
 
@@ -31,15 +32,18 @@ def execute(api, service, text="x") -> str:
 def claim(api, service, replica, *claims, item_inputs=None) -> list[dict]:
     """``claims``: ``(executionId, claimToken)`` pairs; ``item_inputs`` goes with each."""
     extra = {} if item_inputs is None else {"itemInputs": item_inputs}
-    return api.ok("post", f"/services/{service['id']}/claims", json={
+    return api.ok("post", f"/services/{service['id']}/exchange", json={
         "replicaId": replica,
         "claims": [{"executionId": i, "claimToken": t, **extra} for i, t in claims]})["claims"]
 
 
 def report(api, service, replica, results=(), logs=(), progress=()) -> dict:
-    return api.ok("post", f"/services/{service['id']}/results", json={
+    """An exchange without claims; its (empty) claims answer is left out."""
+    reply = api.ok("post", f"/services/{service['id']}/exchange", json={
         "replicaId": replica, "results": list(results), "logs": list(logs),
         "progress": list(progress)})
+    assert reply.pop("claims") == []
+    return reply
 
 
 def success(execution_id, token, output="out") -> dict:
@@ -81,7 +85,7 @@ def test_a_mixed_claim_batch_answers_every_entry_in_order(api, package, service,
         "a claim through another service's endpoint must not touch the execution")
     # Another user's replica sees nothing of this service: every entry is "not found".
     third = execute(api, service, "d")
-    other = other_api.ok("post", f"/services/{service['id']}/claims", json={
+    other = other_api.ok("post", f"/services/{service['id']}/exchange", json={
         "replicaId": "intruder", "claims": [{"executionId": third}]})["claims"]
     assert [(a["action"], a["reason"]) for a in other] == [("skip", "not found")]
     assert record(api, third)["latestStatus"]["status"] == "created"
@@ -236,21 +240,27 @@ def test_a_logs_only_batch_stores_lines(api, service):
     assert record(api, execution)["latestStatus"]["status"] == "in-progress"
 
 
-@pytest.mark.parametrize("path, body, field", [
-    ("claims", {"claims": []}, "replicaId"),
-    ("claims", {"replicaId": "r"}, "claims"),
-    ("claims", {"replicaId": "r", "claims": [{"executionId": 5}]}, "claims[0].executionId"),
-    ("claims", {"replicaId": "r", "claims": ["x"]}, "claims[0]"),
-    ("results", {"replicaId": "r", "results": [{"executionId": "e", "status": "in-progress"}]},
+@pytest.mark.parametrize("body, field", [
+    ({"claims": []}, "replicaId"),
+    ({"replicaId": "r", "claims": {"executionId": "e"}}, "claims"),
+    ({"replicaId": "r", "claims": [{"executionId": 5}]}, "claims[0].executionId"),
+    ({"replicaId": "r", "claims": ["x"]}, "claims[0]"),
+    ({"replicaId": "r", "results": [{"executionId": "e", "status": "in-progress"}]},
      "results[0].status"),
-    ("results", {"replicaId": "r", "results": [{"executionId": "e"}]}, "results[0].status"),
-    ("results", {"replicaId": "r", "logs": "nope"}, "logs"),
-    ("results", {"replicaId": "r", "progress": [{"status": "x"}]}, "progress[0].executionId"),
+    ({"replicaId": "r", "results": [{"executionId": "e"}]}, "results[0].status"),
+    ({"replicaId": "r", "logs": "nope"}, "logs"),
+    ({"replicaId": "r", "progress": [{"status": "x"}]}, "progress[0].executionId"),
 ])
-def test_malformed_batches_are_400_naming_the_field(api, service, path, body, field):
-    reply = api.call("post", f"/services/{service['id']}/{path}", json=body)
+def test_malformed_exchanges_are_400_naming_the_field_and_change_nothing(api, service, body,
+                                                                         field):
+    execution = execute(api, service)
+    claim_of_it = {"executionId": execution, "claimToken": "t1"}
+    reply = api.call("post", f"/services/{service['id']}/exchange",
+                     json={**body, "claims": [*body.get("claims", []), claim_of_it]}
+                     if isinstance(body.get("claims", []), list) else body)
     assert reply.status_code == 400, reply.text
     assert reply.json()["field"] == field
+    assert record(api, execution)["latestStatus"]["status"] == "created"
 
 
 def test_a_claim_to_run_answers_with_the_items_its_function_takes(api, service, dataset):
@@ -297,7 +307,7 @@ def test_a_claim_naming_no_item_inputs_gets_no_items(api, service, dataset):
 @pytest.mark.parametrize("bad", ["item", [1], {"item": True}])
 def test_item_inputs_must_be_a_list_of_names(api, service, bad):
     execution = execute(api, service)
-    reply = api.call("post", f"/services/{service['id']}/claims", json={
+    reply = api.call("post", f"/services/{service['id']}/exchange", json={
         "replicaId": "r1", "claims": [{"executionId": execution, "itemInputs": bad}]})
     assert reply.status_code == 400 and "claims[0].itemInputs" in reply.text
     assert record(api, execution)["latestStatus"]["status"] == "created"
@@ -319,7 +329,7 @@ def test_replica_lines_are_kept_only_for_a_caller_who_sees_the_service(api, serv
     reply = report(api, service, "r1", logs=[{"message": "replica started"}])
     assert reply["logs"] == {"received": 1, "dropped": 0}
     assert "replica started" in logs(api, service)
-    other = other_api.ok("post", f"/services/{service['id']}/results", json={
+    other = other_api.ok("post", f"/services/{service['id']}/exchange", json={
         "replicaId": "intruder", "logs": [{"message": "sneaky"}]})
     assert other["logs"] == {"received": 0, "dropped": 1}
     assert "sneaky" not in logs(api, service)
@@ -336,3 +346,21 @@ def test_a_live_replica_of_another_service_does_not_own_an_execution(api, packag
     (answer,) = claim(api, service, "r2", (execution, "t2"))
     assert answer["action"] == "skip" and "onReset" in answer["reason"]
     assert record(api, execution)["latestStatus"]["status"] == "failed"
+
+
+def test_one_exchange_stores_a_result_then_claims_in_one_transaction(api, service):
+    finished, fresh = execute(api, service, "a"), execute(api, service, "b")
+    claim(api, service, "r1", (finished, "t1"))
+    reply = api.ok("post", f"/services/{service['id']}/exchange", json={
+        "replicaId": "r1", "logs": [{"executionId": finished, "message": DONE}],
+        "results": [success(finished, "t1")],
+        # the finished execution claimed again (a stale copy) after its result: skipped
+        "claims": [{"executionId": fresh, "claimToken": "t2"},
+                   {"executionId": finished, "claimToken": "t3"}]})
+    assert reply["results"] == [{"executionId": finished, "stored": True, "reason": "stored"}]
+    assert reply["logs"] == {"received": 1, "dropped": 0}
+    run, stale = reply["claims"]
+    assert (run["action"], run["execution"]["id"]) == ("run", fresh)
+    assert (stale["action"], stale["execution"]["latestStatus"]["status"]) == ("skip", "success")
+    assert record(api, finished)["attempts"] == 1
+    assert record(api, fresh)["latestStatus"]["status"] == "in-progress"

@@ -41,8 +41,8 @@ API_MODULES = (replicas, queues, executions, auth, projects, bots, datasets, dat
                items, annotations, commands, packages, services, triggers, faas_query)
 #: The routes every execution (and every item upload) passes through, dispatched by
 #: ``api.fast_path``.
-HOT_ENDPOINTS = (executions.create_execution, executions.get_execution, replicas.claim_batch,
-                 replicas.report_batch, queues.receive, items.upload_item)
+HOT_ENDPOINTS = (executions.create_execution, executions.get_execution, replicas.exchange,
+                 queues.receive, items.upload_item)
 #: The APIRoute settings our routes use; ``install`` copies them onto the flat route.
 _COPIED = ("response_model", "status_code", "tags", "dependencies", "summary", "description",
            "responses", "deprecated", "methods", "operation_id", "include_in_schema",

@@ -2,8 +2,8 @@
 
 Each comes one execution at a time (``/executions/{id}/claim``, ``.../logs``, and
 ``.../progress`` in ``routes.executions``) and, for replicas under load, batched per
-service: ``POST /services/{id}/claims`` and ``POST /services/{id}/results``, each one
-transaction (``control.replica_batches``).
+service: ``POST /services/{id}/exchange`` carries a replica's log lines, progress, results
+and claims together, in one request and one transaction (``control.replica_batches``).
 """
 
 from __future__ import annotations
@@ -109,40 +109,63 @@ async def service_logs(service_id: str, request: Request, principal: PrincipalDe
     return {"received": len(lines)}
 
 
-@router.post("/services/{service_id}/claims")
-async def claim_batch(service_id: str, request: Request, principal: PrincipalDep,
-                      state: StateDep, base: BaseUrlDep) -> Response:
-    """Claim many deliveries at once: ``{replicaId, claims: [{executionId, dispatchId,
-    claimToken, itemInputs?}]}`` -> ``{claims: [{executionId, action, reason, execution,
-    entities?}]}`` (in order; ``execution`` is null for an execution that is not found;
-    ``entities``, on a claim to run, maps the id of each item under the claim's
-    ``itemInputs`` to the item's JSON, see ``control.claim_entities``)."""
+@router.post("/services/{service_id}/exchange")
+async def exchange(service_id: str, request: Request, principal: PrincipalDep,
+                   state: StateDep, base: BaseUrlDep) -> Response:
+    """A replica's batched exchange with the ledger, in one transaction: it reports log
+    lines, progress and terminal results, and claims the deliveries it received.
+
+    Body ``{replicaId, logs: [{executionId|null, timestamp, level, message}], progress:
+    [{executionId, status?, percentComplete?, message?, ...}], results: [{executionId,
+    claimToken?, status, output?, error?, message?, duration?, action?}], claims:
+    [{executionId, dispatchId?, claimToken?, itemInputs?}]}`` (each list optional).
+    Stored in that order -- lines, progress, results, then claims -- and answered
+    ``{logs: {received, dropped}, progress: [{executionId, applied, reason}], results:
+    [{executionId, stored, reason}], claims: [{executionId, action, reason, execution,
+    entities?}]}``, each list in the order of the request's.
+
+    A refused result or claim is an answer, not an HTTP error (see
+    ``control.replica_batches``). In a claim's answer, ``execution`` is null for an
+    execution that is not found, and ``entities``, on a claim to run, maps the id of each
+    item under the claim's ``itemInputs`` to the item's JSON (``control.claim_entities``).
+    """
     body = await read_body(request)
     replica_id = _replica_id(body)
-    claims = _entries(body, "claims", MAX_BATCH, required=True)
-    _execution_ids(claims, "claims")
-    for index, entry in enumerate(claims):
-        names = entry.get("itemInputs", [])
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise InvalidInputError(f"claims[{index}].itemInputs: a list of input names",
-                                    f"claims[{index}].itemInputs")
-    return await run_in_threadpool(_claim_batch, state, principal, service_id, replica_id,
-                                   claims, base)
+    results = _entries(body, "results", MAX_BATCH)
+    progress = _entries(body, "progress", MAX_BATCH)
+    claims = _entries(body, "claims", MAX_BATCH)
+    logs = [line if isinstance(line, dict) else {"message": str(line)}
+            for line in _entries(body, "logs", MAX_BATCH_LOG_LINES, objects=False)]
+    for key, entries in (("results", results), ("progress", progress), ("claims", claims)):
+        _execution_ids(entries, key)
+    _execution_ids(logs, "logs", optional=True)
+    _terminal_statuses(results)
+    _item_inputs(claims)
+    return await run_in_threadpool(_exchange, state, principal, service_id, replica_id, base,
+                                   logs, progress, results, claims)
 
 
-def _claim_batch(state, principal, service_id: str, replica_id: str, claims: list[dict],
-                 base: str) -> Response:
+def _exchange(state, principal, service_id: str, replica_id: str, base: str,
+              logs: list[dict], progress: list[dict], results: list[dict],
+              claims: list[dict]) -> Response:
     with state.db.connection(exclusive=True) as connection:
-        answers = replica_batches.claim_batch(connection, service_id, principal.user_id,
-                                              replica_id, claims)
+        outcome = replica_batches.report_batch(connection, service_id, principal.user_id,
+                                               replica_id, logs=logs, progress=progress,
+                                               results=results)
+        answers = (replica_batches.claim_batch(connection, service_id, principal.user_id,
+                                               replica_id, claims) if claims else [])
     # Rendered after the commit: the rows keep their values, and the write lock is free.
     reply = [{"executionId": a.execution_id, "action": a.action, "reason": a.reason,
               "execution": execution_json(a.row, base) if a.row is not None else None}
              for a in answers]
     _add_items(state, principal, claims, reply, base)
-    if any(a.row is not None and a.row.status in ledger.TERMINAL for a in answers):
-        state.plane.waiters.notify()
-    return json_response({"claims": reply})
+    ended = dict(outcome.ended)
+    ended.update((a.row.id, a.row) for a in answers
+                 if a.row is not None and a.row.status in ledger.TERMINAL)
+    if ended:
+        state.plane.waiters.notify(ended)
+    return json_response({"logs": outcome.logs, "progress": outcome.progress,
+                          "results": outcome.results, "claims": reply})
 
 
 def _add_items(state, principal, claims: list[dict], reply: list[dict], base: str) -> None:
@@ -170,43 +193,6 @@ def _add_items(state, principal, claims: list[dict], reply: list[dict], base: st
             entry["entities"] = rendered[entry["executionId"]]
 
 
-@router.post("/services/{service_id}/results")
-async def report_batch(service_id: str, request: Request, principal: PrincipalDep,
-                       state: StateDep) -> Response:
-    """Store log lines, progress reports and terminal results of many executions at once.
-
-    Body ``{replicaId, logs: [{executionId|null, timestamp, level, message}], progress:
-    [{executionId, status?, percentComplete?, message?, ...}], results: [{executionId,
-    claimToken?, status, output?, error?, message?, duration?, action?}]}``; answers
-    ``{results: [{executionId, stored, reason}], progress: [{executionId, applied, reason}],
-    logs: {received, dropped}}``. A refused result is an answer, not an HTTP error.
-    """
-    body = await read_body(request)
-    replica_id = _replica_id(body)
-    results = _entries(body, "results", MAX_BATCH)
-    progress = _entries(body, "progress", MAX_BATCH)
-    logs = [line if isinstance(line, dict) else {"message": str(line)}
-            for line in _entries(body, "logs", MAX_BATCH_LOG_LINES, objects=False)]
-    for key, entries in (("results", results), ("progress", progress)):
-        _execution_ids(entries, key)
-    _execution_ids(logs, "logs", optional=True)
-    _terminal_statuses(results)
-    return await run_in_threadpool(_report_batch, state, principal, service_id, replica_id,
-                                   logs, progress, results)
-
-
-def _report_batch(state, principal, service_id: str, replica_id: str, logs: list[dict],
-                  progress: list[dict], results: list[dict]) -> Response:
-    with state.db.connection(exclusive=True) as connection:
-        outcome = replica_batches.report_batch(connection, service_id, principal.user_id,
-                                               replica_id, logs=logs, progress=progress,
-                                               results=results)
-    if outcome.ended:
-        state.plane.waiters.notify(outcome.ended)
-    return json_response({"results": outcome.results, "progress": outcome.progress,
-                          "logs": outcome.logs})
-
-
 def _replica_id(body: dict) -> str:
     replica_id = body.get("replicaId")
     if not isinstance(replica_id, str) or not replica_id:
@@ -214,11 +200,10 @@ def _replica_id(body: dict) -> str:
     return replica_id
 
 
-def _entries(body: dict, key: str, limit: int, *, required: bool = False,
-             objects: bool = True) -> list:
+def _entries(body: dict, key: str, limit: int, *, objects: bool = True) -> list:
     """``body[key]``: a list of at most ``limit`` entries (objects unless ``objects`` is
-    False); missing means empty unless ``required``."""
-    entries = body.get(key, None if required else [])
+    False); missing means empty."""
+    entries = body.get(key, [])
     if not isinstance(entries, list) or len(entries) > limit:
         raise InvalidInputError(f"{key}: a list of at most {limit} entries", key)
     for index, entry in enumerate(entries):
@@ -235,6 +220,14 @@ def _execution_ids(entries: list[dict], key: str, optional: bool = False) -> Non
         if not isinstance(value, str) or not value:
             field = f"{key}[{index}].executionId"
             raise InvalidInputError(f"{field}: required, an execution id", field)
+
+
+def _item_inputs(claims: list[dict]) -> None:
+    for index, entry in enumerate(claims):
+        names = entry.get("itemInputs", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InvalidInputError(f"claims[{index}].itemInputs: a list of input names",
+                                    f"claims[{index}].itemInputs")
 
 
 def _terminal_statuses(results: list[dict]) -> None:
