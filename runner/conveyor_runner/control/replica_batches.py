@@ -1,8 +1,8 @@
-"""Batched agent reports: many claims, or many log lines, progress reports and results, at once.
+"""Batched agent exchanges: many log lines, progress reports, results and claims, at once.
 
-A replica under load claims the deliveries it received together, and reports the results
-that finished while its previous report was in flight, in one request each; the route runs
-each batch in ONE transaction. The decisions stay the ledger's (``control.executions``):
+A replica under load reports the results that finished while its previous exchange was in
+flight, and claims the deliveries it received meanwhile, in one request; the route runs
+each exchange in ONE transaction. The decisions stay the ledger's (``control.executions``):
 these functions only apply them entry by entry, so a batch means exactly what the same
 entries sent one by one would mean -- except that a bad entry never fails the others:
 
@@ -12,11 +12,12 @@ entries sent one by one would mean -- except that a bad entry never fails the ot
   ``conflict``, a finished execution ``already <status>``, and a repeat of a result already
   stored (a retry after a lost reply) ``stored: true`` (see ``ledger.record_result``).
 
-Order inside one report batch: log lines first, then progress, then results, all in one
-transaction -- so the ``[Done]`` line an agent sends with a result is stored no later than
-the result. Callers run both batches in an exclusive transaction (``Database.connection``;
-every query here is Core, so a session will do too): the decisions are made on the rows as
-loaded, and must still hold when the writes commit.
+Order inside one exchange: log lines first, then progress, then results, then claims, all
+in one transaction -- so the ``[Done]`` line an agent sends with a result is stored no
+later than the result, and a claim of an execution whose result came in the same exchange
+sees it finished. Callers run an exchange in an exclusive transaction
+(``Database.connection``; every query here is Core, so a session will do too): the
+decisions are made on the rows as loaded, and must still hold when the writes commit.
 """
 
 from __future__ import annotations
@@ -66,16 +67,53 @@ class ClaimAnswer:
     row: LedgerRow | None = None
 
 
-def claim_batch(session: Session | Connection, service_id: str, user_id: str, replica_id: str,
-                claims: list[dict]) -> list[ClaimAnswer]:
+@dataclass
+class ExchangeOutcome:
+    """What an exchange did: the answers to its reports and claims, in order, and the rows
+    it made terminal, by id."""
+
+    results: list[dict] = field(default_factory=list)
+    progress: list[dict] = field(default_factory=list)
+    logs: dict = field(default_factory=lambda: {"received": 0, "dropped": 0})
+    claims: list[ClaimAnswer] = field(default_factory=list)
+    ended: dict[str, LedgerRow] = field(default_factory=dict)
+
+
+def exchange(session: Session | Connection, service_id: str, user_id: str, replica_id: str,
+             *, logs: list[dict], progress: list[dict], results: list[dict],
+             claims: list[dict]) -> ExchangeOutcome:
+    """Store log lines, then progress reports, then results, then claim (entries already
+    validated); the executions named are loaded once and written back once."""
+    ids = [e["executionId"] for e in (*progress, *results, *claims)]
+    ids += [line["executionId"] for line in logs if line.get("executionId")]
+    rows = ledger_rows.visible_of_service(session, service_id, ids, user_id)
+    outcome = ExchangeOutcome()
+    lines = _visible_lines(session, service_id, user_id, logs, rows, outcome)
+    for entry in progress:
+        outcome.progress.append(_progress(rows.get(entry["executionId"]), entry, replica_id,
+                                          outcome))
+    for entry in results:
+        outcome.results.append(_result(rows.get(entry["executionId"]), entry, replica_id,
+                                       outcome))
+    if claims:
+        outcome.claims = _claims(session, service_id, replica_id, claims, rows)
+    for answer in outcome.claims:
+        if answer.row is not None and answer.row.status in ledger.TERMINAL:
+            outcome.ended[answer.row.id] = answer.row
+    executions.add_log_lines(session, service_id, replica_id, lines)
+    ledger_rows.save(session, rows.values())
+    return outcome
+
+
+def _claims(session: Session | Connection, service_id: str, replica_id: str,
+            claims: list[dict], rows: dict[str, LedgerRow]) -> list[ClaimAnswer]:
     """Claim every entry (``{executionId, dispatchId?, claimToken?}``), in order.
 
     An execution named twice in one batch is claimed once; the repeats are skipped (two
     deliveries of one message in hand at once: one of them is a duplicate).
     """
-    rows = ledger_rows.visible_of_service(session, service_id,
-                                          [c["executionId"] for c in claims], user_id)
-    service = services.settings(session, service_id) if rows else None
+    service = (services.settings(session, service_id)
+               if any(c["executionId"] in rows for c in claims) else None)
     answers, seen = [], set()
     for entry in claims:
         execution_id = entry["executionId"]
@@ -90,42 +128,12 @@ def claim_batch(session: Session | Connection, service_id: str, user_id: str, re
                                        entry.get("claimToken"))
             answers.append(ClaimAnswer(execution_id, action, reason, row))
         seen.add(execution_id)
-    ledger_rows.save(session, rows.values())
     return answers
-
-
-@dataclass
-class ReportOutcome:
-    """What a report batch did; ``ended`` holds the rows it made terminal, by id."""
-
-    results: list[dict] = field(default_factory=list)
-    progress: list[dict] = field(default_factory=list)
-    logs: dict = field(default_factory=lambda: {"received": 0, "dropped": 0})
-    ended: dict[str, LedgerRow] = field(default_factory=dict)
-
-
-def report_batch(session: Session | Connection, service_id: str, user_id: str, replica_id: str, *,
-                 logs: list[dict], progress: list[dict], results: list[dict]) -> ReportOutcome:
-    """Store log lines, then progress reports, then results (entries already validated)."""
-    ids = [e["executionId"] for e in (*progress, *results)]
-    ids += [line["executionId"] for line in logs if line.get("executionId")]
-    rows = ledger_rows.visible_of_service(session, service_id, ids, user_id)
-    outcome = ReportOutcome()
-    lines = _visible_lines(session, service_id, user_id, logs, rows, outcome)
-    for entry in progress:
-        outcome.progress.append(_progress(rows.get(entry["executionId"]), entry, replica_id,
-                                          outcome))
-    for entry in results:
-        outcome.results.append(_result(rows.get(entry["executionId"]), entry, replica_id,
-                                       outcome))
-    executions.add_log_lines(session, service_id, replica_id, lines)
-    ledger_rows.save(session, rows.values())
-    return outcome
 
 
 def _visible_lines(session: Session | Connection, service_id: str, user_id: str,
                    lines: list[dict], rows: dict[str, LedgerRow],
-                   outcome: ReportOutcome) -> list[tuple]:
+                   outcome: ExchangeOutcome) -> list[tuple]:
     """The lines to store: those of unknown executions are dropped; replica lines need the
     service visible."""
     replica_lines_visible = True
@@ -141,7 +149,7 @@ def _visible_lines(session: Session | Connection, service_id: str, user_id: str,
 
 
 def _progress(row: LedgerRow | None, entry: dict, replica_id: str,
-              outcome: ReportOutcome) -> dict:
+              outcome: ExchangeOutcome) -> dict:
     answer = {"executionId": entry["executionId"], "applied": False, "reason": NOT_FOUND}
     if row is None:
         return answer
@@ -160,7 +168,7 @@ def _progress(row: LedgerRow | None, entry: dict, replica_id: str,
 
 
 def _result(row: LedgerRow | None, entry: dict, replica_id: str,
-            outcome: ReportOutcome) -> dict:
+            outcome: ExchangeOutcome) -> dict:
     answer = {"executionId": entry["executionId"], "stored": False, "reason": NOT_FOUND}
     if row is None:
         return answer

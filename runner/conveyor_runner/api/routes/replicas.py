@@ -149,21 +149,16 @@ def _exchange(state, principal, service_id: str, replica_id: str, base: str,
               logs: list[dict], progress: list[dict], results: list[dict],
               claims: list[dict]) -> Response:
     with state.db.connection(exclusive=True) as connection:
-        outcome = replica_batches.report_batch(connection, service_id, principal.user_id,
-                                               replica_id, logs=logs, progress=progress,
-                                               results=results)
-        answers = (replica_batches.claim_batch(connection, service_id, principal.user_id,
-                                               replica_id, claims) if claims else [])
+        outcome = replica_batches.exchange(connection, service_id, principal.user_id,
+                                           replica_id, logs=logs, progress=progress,
+                                           results=results, claims=claims)
     # Rendered after the commit: the rows keep their values, and the write lock is free.
     reply = [{"executionId": a.execution_id, "action": a.action, "reason": a.reason,
               "execution": execution_json(a.row, base) if a.row is not None else None}
-             for a in answers]
+             for a in outcome.claims]
     _add_items(state, principal, claims, reply, base)
-    ended = dict(outcome.ended)
-    ended.update((a.row.id, a.row) for a in answers
-                 if a.row is not None and a.row.status in ledger.TERMINAL)
-    if ended:
-        state.plane.waiters.notify(ended)
+    if outcome.ended:
+        state.plane.waiters.notify(outcome.ended)
     return json_response({"logs": outcome.logs, "progress": outcome.progress,
                           "results": outcome.results, "claims": reply})
 
