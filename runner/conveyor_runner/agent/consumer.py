@@ -11,7 +11,10 @@ below), so a delivery never waits for a handler, nor for a thread's start-up:
    execution the ledger does not know (or a claim refused with 400) -> dead letter; other
    refusals, or the control plane unreachable after the retries -> nack (redelivered,
    claimed later);
-3. ``run`` -> the invoker runs it to an outcome;
+3. ``run`` -> the invoker runs it to an outcome, on the handler's own thread (thread
+   mode; see ``invoker``). A function that does not stop within its grace after a
+   timeout or terminate is taken over: the delivery is finished from another thread,
+   and a new handler takes the place of the one still in the function;
 4. the terminal result goes to the outbox, which ships it with the execution's last log
    lines (and the results of other executions finished meanwhile) and retries until the
    ledger answered -- only then is the delivery acked. A result the ledger refuses
@@ -44,6 +47,7 @@ import threading
 import time
 
 from conveyor_runner.agent.errors import ControlPlaneUnreachable, ReportRejected
+from conveyor_runner.agent.invoker import TAKEN_OVER
 from conveyor_runner.queue import QueueUnavailableError
 from conveyor_runner.queue.messages import ExecutionMessage, UndecodableMessageError, queue_name
 
@@ -102,24 +106,32 @@ class ExecutionConsumer:
     def _start_workers(self) -> None:
         # A slot's result may still be settling when its slot takes the next delivery,
         # so there are as many handlers as the prefetch allows unsettled deliveries.
-        for index in range(self.prefetch):
-            worker = threading.Thread(target=self._work, name=f"conveyor-handler-{index}",
-                                      daemon=True)
+        for _ in range(self.prefetch):
+            self._start_handler()
+
+    def _start_handler(self) -> None:
+        with self._slots:
+            worker = threading.Thread(target=self._work, daemon=True,
+                                      name=f"conveyor-handler-{len(self._workers)}")
             worker.start()
             self._workers.append(worker)
 
     def _stop_workers(self) -> None:
         """Let the handlers end once their jobs are done (a handler still stuck after the
         drain's own wait is a daemon thread, left behind rather than waited for)."""
-        for _ in self._workers:
+        with self._slots:
+            workers = list(self._workers)
+        for _ in workers:
             self._jobs.put(None)
         deadline = time.monotonic() + 5.0
-        for worker in self._workers:
+        for worker in workers:
             worker.join(timeout=max(deadline - time.monotonic(), 0.0))
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
-            self._handle_and_release(*job)
+            slot, delivery = job[0], job[1]
+            if self._step(slot, delivery, self._handle, *job) is TAKEN_OVER:
+                return  # another handler took this thread's place (see _taken_over)
 
     def drain(self) -> None:
         """Stop taking work and finish (idempotent, callable from a signal handler)."""
@@ -187,20 +199,27 @@ class ExecutionConsumer:
             self._busy -= 1
             self._slots.notify_all()
 
-    def _handle_and_release(self, slot: _Slot, delivery, message, ticket) -> None:
+    def _step(self, slot: _Slot, delivery, step, *args) -> object:
+        """Run one step of a delivery's handling; an error nacks the delivery (it returns
+        to the queue). Then the slot is free, and the delivery released -- unless its
+        result is on its way (handed over: its answer releases it) or the step's execution
+        was taken over (``TAKEN_OVER``: the takeover finishes it)."""
+        result = None
         try:
-            self._handle(slot, delivery, message, ticket)
+            result = step(*args)
         except Exception:  # one bad delivery must not stop the replica
             log.exception("handling message %s failed; it returns to the queue",
                           delivery.message_id)
             slot.free()
             _settle(delivery, "nack")
         finally:
-            slot.free()
-            if not slot.handed_over:  # else it is released once its result is answered
-                slot.release()
+            if result is not TAKEN_OVER:
+                slot.free()
+                if not slot.handed_over:
+                    slot.release()
+        return result
 
-    def _handle(self, slot: _Slot, delivery, message, ticket) -> None:
+    def _handle(self, slot: _Slot, delivery, message, ticket) -> object:
         if isinstance(message, UndecodableMessageError):
             log.error("message %s is not an execution message: %s", delivery.message_id, message)
             return slot.settle(delivery, "dead_letter", str(message))
@@ -223,11 +242,28 @@ class ExecutionConsumer:
         if claim.get("action") != "run":
             log.info("execution %s skipped: %s", execution_id, claim.get("reason"))
             return slot.settle(delivery, "ack")
-        self._run(slot, delivery, claim, self.outbox.claim_token(ticket))
+        return self._run(slot, delivery, claim, self.outbox.claim_token(ticket))
 
-    def _run(self, slot: _Slot, delivery, claim: dict, claim_token: str) -> None:
+    def _run(self, slot: _Slot, delivery, claim: dict, claim_token: str) -> object:
         execution = claim["execution"]
-        outcome = self.invoker.run(execution, claim.get("entities"))
+        outcome = self.invoker.run(execution, claim.get("entities"), functools.partial(
+            self._taken_over, slot, delivery, execution, claim_token))
+        if outcome is TAKEN_OVER:
+            return outcome
+        return self._finish(slot, delivery, execution, claim_token, outcome)
+
+    def _taken_over(self, slot: _Slot, delivery, execution: dict, claim_token: str,
+                    outcome) -> None:
+        """The invoker ended an execution whose function did not stop in time (on a
+        thread of its own): finish its delivery here, and start a handler in place of the
+        one still in the function (that one ends once the function returns)."""
+        self._start_handler()
+        self._step(slot, delivery, self._finish, slot, delivery, execution, claim_token,
+                   outcome)
+
+    def _finish(self, slot: _Slot, delivery, execution: dict, claim_token: str,
+                outcome) -> None:
+        """Report the outcome and settle the delivery (None: abandoned, nacked)."""
         if outcome is None:
             return slot.settle(delivery, "nack")  # abandoned at the drain deadline: onReset
         if getattr(self.invoker.loaded.runner, "_do_reset", False):  # before the slot frees,

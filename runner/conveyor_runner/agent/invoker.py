@@ -1,32 +1,35 @@
 """Invoker: runs one execution at a time per calling thread, and stops it when asked.
 
-``run(execution)`` blocks the calling (supervisor) thread while the user's function runs in
-a worker of its own -- a daemon thread, or with ``runExecutionAsProcess`` a child process
-(multiprocessing ``spawn``; the result comes back over a pipe) -- and returns its
-``Outcome``. Worker threads are reused: an execution takes an idle one, and only starts a
-new thread when none is idle (so a user's thread-local state may outlive one execution, as
-in any worker pool); a thread whose execution was abandoned is never reused. The
-supervisor watches two stop causes:
+``run(execution)`` runs the user's function and returns its ``Outcome``. In thread mode
+the function runs on the calling (handler) thread itself: handing it to a thread of its
+own and waiting for it cost two thread hand-overs per execution, a third of the replica's
+context switches. With ``runExecutionAsProcess`` it runs in a child process
+(multiprocessing ``spawn``; the result comes back over a pipe) that the calling thread
+watches. Two stop causes are watched:
 
 * ``executionTimeout``, measured from the start of the execution on this replica;
 * a terminate request (``request_stop``, fed by the heartbeat's ``terminate`` list).
 
-Thread mode: the worker thread is marked through ``conveyor.runtime.termination``, so the
-user's next ``self.kill_event()`` raises ``InterruptedError``; if the worker has not
-finished ``grace`` seconds later it is abandoned (a thread cannot be killed; its late
-result is discarded and its slot freed). Process mode: the child is killed at once.
-Either way the outcome is ``terminated`` (terminate) or ``failed`` with "execution timed
-out after N s (executionTimeout)". Every execution's log ends with ``DONE_LINE``, queued
-in the outbox before ``run`` returns (it leaves with the result). ``abandon_all`` (the
-drain deadline) makes every ``run`` return None at once: those executions get no report
-here; their redelivery follows ``onReset``.
+Thread mode: one watchdog thread per invoker keeps the deadlines of all running
+executions (it wakes only when one is due, or for a stop request). On a stop cause it
+marks the execution's thread through ``conveyor.runtime.termination``, so the user's next
+``self.kill_event()`` raises ``InterruptedError``; if the function has not returned
+``grace`` seconds later, the watchdog **takes the execution over**: it gives the
+``on_takeover`` callback of ``run`` the outcome, on a thread of its own, and the stuck
+thread's ``run`` returns ``TAKEN_OVER`` whenever the function does return (its late result
+is discarded; the caller does nothing more with it). Process mode: the child is killed at
+once. Either way the outcome is ``terminated`` (terminate) or ``failed`` with "execution
+timed out after N s (executionTimeout)". Every execution's log ends with ``DONE_LINE``,
+queued in the outbox before its outcome is handed over (it leaves with the result).
+``abandon_all`` (the drain deadline) ends every execution at once with the outcome None:
+those executions get no report here; their redelivery follows ``onReset``. In thread mode
+that is a takeover too.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.connection
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -41,13 +44,21 @@ from conveyor_runner.agent.logs import DONE_LINE
 GRACE = 5.0
 
 
-@dataclass
+#: What ``run`` returns in thread mode once the watchdog took its execution over.
+TAKEN_OVER = object()
+
+
+@dataclass(eq=False)
 class _Run:
     execution_id: str
     deadline: float
     started: float = field(default_factory=time.monotonic)
     reason: str | None = None  # "terminate" | "timeout" | "abandon"
-    wake: threading.Event = field(default_factory=threading.Event)
+    thread: int | None = None  # thread mode: the thread running the function
+    marked_at: float | None = None  # thread mode: when that thread was asked to stop
+    on_takeover: Callable[[Outcome | None], None] | None = None
+    #: "running" -> "returned" (the function did) or "taken over" (the watchdog did).
+    state: str = "running"
 
     def stop_reason(self) -> str | None:
         if self.reason is None and time.monotonic() >= self.deadline:
@@ -68,7 +79,7 @@ class Invoker:
             its ``outbox`` takes the lines and the progress reports.
         client: the SDK client inputs are fetched with.
         child_spec: what a child process needs to load the service (process mode only).
-        grace: seconds between marking a thread and abandoning it.
+        grace: seconds between marking a thread and taking its execution over.
     """
 
     def __init__(self, loaded, reporter, router, client, child_spec: dict | None = None,
@@ -79,7 +90,7 @@ class Invoker:
         self.child_spec, self.grace = child_spec, grace
         self._runs: dict[str, _Run] = {}
         self._lock = threading.Lock()
-        self._idle: list[_Worker] = []  # worker threads waiting for an execution
+        self._watchdog = _Watchdog(self)
 
     def running(self) -> list[str]:
         """Ids of the executions running now."""
@@ -94,7 +105,7 @@ class Invoker:
             return False
         if run.reason is None:
             run.reason = reason
-        run.wake.set()
+        self._watchdog.poke()
         return True
 
     def abandon_all(self) -> None:
@@ -103,15 +114,18 @@ class Invoker:
             runs = list(self._runs.values())
         for run in runs:
             run.reason = "abandon"
-            run.wake.set()
+        self._watchdog.poke()
 
-    def run(self, execution: dict, entities: dict[str, dict] | None = None) -> Outcome | None:
-        """Run the execution to its outcome; None if it was abandoned by ``abandon_all``.
+    def run(self, execution: dict, entities: dict[str, dict] | None = None,
+            on_takeover: Callable[[Outcome | None], None] | None = None) -> object:
+        """Run the execution to its ``Outcome``; None if it was abandoned by
+        ``abandon_all``; ``TAKEN_OVER`` (thread mode) if the watchdog gave the outcome to
+        ``on_takeover`` instead, because the function did not stop in time.
 
         ``entities``: ``{id: JSON}`` of input entities the claim answered with (built from
         that JSON instead of fetched).
         """
-        run = _Run(execution["id"], time.monotonic() + self.timeout)
+        run = _Run(execution["id"], time.monotonic() + self.timeout, on_takeover=on_takeover)
         with self._lock:
             self._runs[run.execution_id] = run
         outbox = self.router.outbox
@@ -123,72 +137,54 @@ class Invoker:
             outcome = supervise(run, execution, entities or {})
         finally:
             with self._lock:
-                self._runs.pop(run.execution_id, None)
-        if outcome is not None:
+                if self._runs.get(run.execution_id) is run:
+                    del self._runs[run.execution_id]
+        if outcome is not None and outcome is not TAKEN_OVER:
             outbox.add(run.execution_id, "INFO", DONE_LINE)
         return outcome
 
     # -- thread mode ----------------------------------------------------------------------
 
-    def _in_thread(self, run: _Run, execution: dict, entities: dict) -> Outcome | None:
-        box: list[Outcome] = []
-        with self._lock:
-            worker = self._idle.pop() if self._idle else None
-        worker = worker or _Worker()
-        finished = worker.run(lambda: self._work(run, execution, entities, box))
-        try:
-            outcome = self._supervise(run, worker, box)
-        except BaseException:
-            worker.retire()
-            raise
-        if box and finished.wait(5):  # its job has returned: the thread is free again
-            termination.clear(worker.ident)  # a stop request it never consumed ends here
-            with self._lock:
-                self._idle.append(worker)
-        else:  # abandoned: its thread ends once the function returns, if ever
-            worker.retire()
-        return outcome
-
-    def _supervise(self, run: _Run, worker: _Worker, box: list[Outcome]) -> Outcome | None:
-        marked_at = None
-        while not box:
-            run.wake.wait(run.next_check() if marked_at is None else 0.2)
-            run.wake.clear()
-            reason = run.stop_reason()
-            if box or reason is None:
-                continue
-            if reason == "abandon":
-                return None
-            if marked_at is None:
-                termination.request_stop(worker.ident)
-                marked_at = time.monotonic()
-            elif time.monotonic() - marked_at >= self.grace:
-                self.router.outbox.add(run.execution_id, "WARNING", f"the execution did not "
-                                       f"stop within {self.grace:g} s; its thread is abandoned")
-                self.router.unbind(worker.ident)  # its later lines are not this execution's
-                break
-        if run.reason is not None:
-            return stopped(run.reason, time.monotonic() - run.started, self.timeout)
-        return box[0]
-
-    def _work(self, run: _Run, execution: dict, entities: dict, box: list[Outcome]) -> None:
+    def _in_thread(self, run: _Run, execution: dict, entities: dict) -> object:
+        run.thread = threading.get_ident()
+        self._watchdog.watch(run)
         self.router.bind(run.execution_id)
         try:
-            box.append(perform(self.loaded, execution, self.client,
-                               lambda body: self.router.outbox.progress(run.execution_id, body),
-                               entities))
+            outcome = perform(self.loaded, execution, self.client,
+                              lambda body: self.router.outbox.progress(run.execution_id, body),
+                              entities)
         finally:
-            self.router.unbind()
-            termination.clear(threading.get_ident())
-            run.wake.set()
+            with self._watchdog.lock:
+                taken = run.state == "taken over"
+                run.state = "returned"
+                self._watchdog.forget(run)
+            if not taken:  # else the watchdog unbound it already: its lines are not ours
+                self.router.unbind()
+            termination.clear(run.thread)  # a stop request it never consumed ends here
+        if taken:
+            return TAKEN_OVER
+        if run.reason is not None:
+            return None if run.reason == "abandon" else stopped(
+                run.reason, time.monotonic() - run.started, self.timeout)
+        return outcome
+
+    def _take_over(self, run: _Run, outcome: Outcome | None) -> None:
+        """The watchdog ends ``run`` without its thread (called once, with the thread still
+        in the function)."""
+        with self._lock:
+            if self._runs.get(run.execution_id) is run:
+                del self._runs[run.execution_id]
+        if outcome is not None:
+            self.router.outbox.add(run.execution_id, "WARNING", f"the execution did not stop "
+                                   f"within {self.grace:g} s; its thread is abandoned")
+            self.router.outbox.add(run.execution_id, "INFO", DONE_LINE)
+        if run.on_takeover is not None:
+            threading.Thread(target=run.on_takeover, args=(outcome,), daemon=True,
+                             name=f"conveyor-takeover-{run.execution_id}").start()
 
     def close(self) -> None:
-        """End the idle worker threads; for when no execution runs any more (the thread of
-        an abandoned one was retired already, and ends once its function returns)."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for worker in idle:
-            worker.retire()
+        """Stop the watchdog; for when no execution runs any more."""
+        self._watchdog.stop()
 
     # -- process mode ---------------------------------------------------------------------
 
@@ -230,29 +226,81 @@ class Invoker:
                     reason, time.monotonic() - run.started, self.timeout)
 
 
-class _Worker:
-    """One reusable daemon thread that runs the jobs given to it, one at a time."""
+class _Watchdog:
+    """The deadlines and stop requests of an invoker's thread-mode runs, on one thread
+    (started with the first run). Registering a run wakes it only if that run is due
+    before its next wake, so an execution costs it nothing in the common case."""
 
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        thread = threading.Thread(target=self._loop, daemon=True, name="conveyor-execution")
-        thread.start()
-        self.ident: int = thread.ident
+    def __init__(self, invoker: Invoker) -> None:
+        self._invoker = invoker
+        self.lock = threading.Lock()
+        self._cond = threading.Condition(self.lock)
+        self._runs: set[_Run] = set()
+        self._wake_at = float("inf")
+        self._thread: threading.Thread | None = None
+        self._stopping = False
 
-    def run(self, job: Callable[[], None]) -> threading.Event:
-        """Queue ``job``; the event is set once it has returned."""
-        finished = threading.Event()
-        self._jobs.put((job, finished))
-        return finished
+    def watch(self, run: _Run) -> None:
+        with self._cond:
+            self._runs.add(run)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, daemon=True,
+                                                name="conveyor-watchdog")
+                self._thread.start()
+            elif run.deadline < self._wake_at:
+                self._cond.notify()
 
-    def retire(self) -> None:
-        """End the thread after the job it runs (if any)."""
-        self._jobs.put(None)
+    def forget(self, run: _Run) -> None:
+        """Stop watching ``run`` (call with ``lock`` held)."""
+        self._runs.discard(run)
+
+    def poke(self) -> None:
+        """Look at the runs now (a stop was requested)."""
+        with self._cond:
+            self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
 
     def _loop(self) -> None:
-        while (entry := self._jobs.get()) is not None:
-            job, finished = entry
-            try:
-                job()
-            finally:
-                finished.set()
+        while True:
+            with self._cond:
+                if self._stopping:
+                    return
+                due = self._due()
+                if not due:
+                    self._cond.wait(max(self._wake_at - time.monotonic(), 0.0))
+                    continue
+            for run, outcome in due:
+                self._invoker._take_over(run, outcome)
+
+    def _due(self) -> list[tuple[_Run, Outcome | None]]:
+        """Mark the runs that must stop; take those whose grace is over (with the lock)."""
+        now, grace, due = time.monotonic(), self._invoker.grace, []
+        self._wake_at = now + 60.0
+        for run in list(self._runs):
+            reason = run.stop_reason()
+            if reason == "abandon":
+                due.append((run, None))
+                continue
+            if reason is None:
+                self._wake_at = min(self._wake_at, run.deadline)
+                continue
+            if run.marked_at is None:
+                termination.request_stop(run.thread)
+                run.marked_at = now
+            if now - run.marked_at >= grace:
+                due.append((run, stopped(reason, now - run.started, self._invoker.timeout)))
+            else:
+                self._wake_at = min(self._wake_at, run.marked_at + grace)
+        for run, _ in due:
+            run.state = "taken over"
+            self._runs.discard(run)
+            # Before the thread can return and take other work: its later lines are not
+            # this execution's.
+            self._invoker.router.unbind(run.thread)
+        return due

@@ -88,6 +88,24 @@ def test_execution_timeout_fails_a_thread_execution(kit, deploy, start_agent, fu
     assert after["latestStatus"]["status"] == "success"
 
 
+def test_functions_stuck_past_their_timeout_do_not_starve_the_replica(kit, deploy,
+                                                                      start_agent):
+    # A thread-mode function runs on the handler thread that took its delivery. Three
+    # functions that ignore kill_event() hold three of the two handlers a replica of
+    # concurrency 1 starts with: each one taken over gives its place to a new handler.
+    service = deploy(executionTimeout=1, runtime={"concurrency": 1})
+    agent = start_agent(service)
+    stuck = [kit.execute(service["id"], {"seconds": 300}, function_name="sleep")["id"]
+             for _ in range(3)]
+    for execution_id in stuck:
+        record = kit.wait_terminal(execution_id, timeout=90)
+        assert record["latestStatus"]["message"] == \
+            "execution timed out after 1 s (executionTimeout)", agent.output()
+        assert kit.logs(service["id"], execution_id)[-1] == DONE
+    after = kit.wait_terminal(kit.execute(service["id"], {"name": "next"})["id"], timeout=60)
+    assert after["latestStatus"]["status"] == "success", agent.output()
+
+
 def test_execution_timeout_kills_a_process_execution(kit, deploy, start_agent):
     service = deploy(executionTimeout=2, runExecutionAsProcess=True)
     agent = start_agent(service)
