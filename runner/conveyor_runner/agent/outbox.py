@@ -13,7 +13,7 @@ without any flush round trips:
   carries the lines queued up to the moment its results were taken -- so the ``[Done]``
   line reaches the ledger with (never after) the result, and the server stores lines,
   then progress, then results, then claims, in one transaction;
-* progress reports never block the worker thread (they are queued; the throttling of
+* progress reports never block the function's thread (they are queued; the throttling of
   ``conveyor.runtime.progress`` happens before), and stay in order per execution.
 
 Each claim is made with a token of its own (resent by every retry of the request): if a
@@ -23,13 +23,13 @@ of a dead previous attempt, and the token names the attempt when its result is r
 
 Retries: a request carrying results is retried until it got through, or until every
 waiting caller gave up (the drain deadline); one carrying claims but no results is tried
-``ATTEMPTS`` times (the reporter's backoff, about 15 s), then its claims fail with
-``ControlPlaneUnreachable``; lines and progress are best effort: a request carrying only
-them is tried ``ATTEMPTS`` times, then dropped with a warning on stderr -- logs never
-block or fail an execution. A request the control plane refuses (4xx) that mixed claims
-with reports is sent again as two, so that each part gets its own answer. Lines are
-shipped ``interval`` seconds after the first one queued, or as soon as ``line_batch``
-are queued, or with the next request.
+``CLAIM_ATTEMPTS`` times (about 15 s of backoff), then its claims fail with
+``ControlPlaneUnreachable`` (their deliveries return to the queue); lines and progress
+are best effort: a request carrying only them is tried ``ATTEMPTS`` times, then dropped
+with a warning on stderr -- logs never block or fail an execution. A request the control
+plane refuses (4xx) that mixed claims with reports is sent again as two, so that each
+part gets its own answer. Lines are shipped ``interval`` seconds after the first one
+queued, or as soon as ``line_batch`` are queued, or with the next request.
 """
 
 from __future__ import annotations
@@ -43,9 +43,11 @@ from typing import Any
 
 from conveyor_runner.agent.errors import AgentError, ControlPlaneUnreachable, ReportRejected
 from conveyor_runner.agent.logs import iso
+from conveyor_runner.agent.reporter import ATTEMPTS as CLAIM_ATTEMPTS
 from conveyor_runner.batching import BatchSender, Ticket
 
-#: Tries of a request that carries no result.
+#: Tries of a request that carries neither results nor claims. One that carries claims
+#: but no result gets ``CLAIM_ATTEMPTS``, the reporter's bounded calls (about 15 s).
 ATTEMPTS = 3
 #: Log lines in one request (a longer backlog goes first, in requests of its own).
 MAX_LINES = 1000
@@ -185,7 +187,7 @@ class Outbox(BatchSender):
                 "claims": [t.payload[1] for t in claims]}
         try:
             reply = self.reporter.exchange(
-                body, attempts=None if results else ATTEMPTS,
+                body, attempts=None if results else CLAIM_ATTEMPTS if claims else ATTEMPTS,
                 give_up=_AllGaveUp(results) if results else None)
         except ReportRejected as exc:
             others = [t for t in tickets if t.payload[0] != "claim"]

@@ -1,5 +1,6 @@
 """The agent's outbox against a live control plane's ``POST /services/{id}/exchange``:
-claims travel with results, and a refused exchange is split so each part gets its answer.
+claims travel with results, a refused exchange is split so each part gets its answer, and
+claims alone give up after bounded tries when the control plane is unreachable.
 
 (Here rather than under ``tests/runner/agent``: it drives the outbox directly, with the
 REST fixtures of this folder, not a whole agent.)
@@ -8,11 +9,12 @@ REST fixtures of this folder, not a whole agent.)
 from __future__ import annotations
 
 import secrets
+import socket
 
 import pytest
 
-from conveyor_runner.agent.errors import ReportRejected
-from conveyor_runner.agent.outbox import Outbox
+from conveyor_runner.agent.errors import ControlPlaneUnreachable, ReportRejected
+from conveyor_runner.agent.outbox import CLAIM_ATTEMPTS, Outbox
 from conveyor_runner.agent.reporter import Reporter
 from tests.runner.api.faas import deploy, push
 from tests.runner.api.test_replica_batches import execute, logs, record
@@ -75,3 +77,23 @@ def test_a_refused_exchange_is_split_so_its_claims_are_still_answered(api, conve
         reporter.close()
     assert record(api, waiting)["latestStatus"]["status"] == "in-progress"
     assert record(api, running)["latestStatus"]["status"] == "created"
+
+
+def test_claims_alone_give_up_after_the_bounded_tries_so_their_deliveries_return():
+    """With the control plane unreachable, an exchange of claims only is tried as often as
+    any bounded agent call (about 15 s of backoff), then its claims fail: the consumer
+    nacks their deliveries, which return to the queue for a replica that can claim them."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    reporter = Reporter(f"http://127.0.0.1:{port}/api/v1", "token", "service", "replica")
+    outbox = Outbox(reporter)
+    outbox.start()
+    try:
+        claim = outbox.claim("execution", None)
+        outbox.submit(claim)
+        with pytest.raises(ControlPlaneUnreachable, match=rf"after {CLAIM_ATTEMPTS} attempts"):
+            claim.wait()
+    finally:
+        outbox.stop()
+        reporter.close()
