@@ -82,7 +82,7 @@ class ExchangeOutcome:
 def exchange(session: Session | Connection, service_id: str, user_id: str, replica_id: str,
              *, logs: list[dict], progress: list[dict], results: list[dict],
              claims: list[dict]) -> ExchangeOutcome:
-    """Store log lines, then progress reports, then results, then claim (entries already
+    """Store log lines, then progress reports, then results, then claims (entries already
     validated); the executions named are loaded once and written back once."""
     ids = [e["executionId"] for e in (*progress, *results, *claims)]
     ids += [line["executionId"] for line in logs if line.get("executionId")]
