@@ -95,20 +95,12 @@ class Outbox(BatchSender):
         """Queue a non-terminal progress report (returns at once)."""
         self.submit(Ticket(("progress", {**body, "executionId": execution_id})))
 
-    def result(self, execution_id: str, body: dict, claim_token: str | None = None,
-               give_up: threading.Event | None = None) -> dict:
-        """Report a terminal result; returns the ledger's ``{executionId, stored, reason}``.
-
-        Raises:
-            ReportRejected: the control plane refused the request (4xx).
-            ControlPlaneUnreachable: ``give_up`` was set before the report got through.
-        """
-        return self.submit_result(execution_id, body, claim_token, give_up).wait()
-
     def submit_result(self, execution_id: str, body: dict, claim_token: str | None = None,
                       give_up: threading.Event | None = None) -> Ticket:
-        """Queue a terminal result and return at once; the ticket finishes as ``result``
-        returns or raises (retried until the ledger answered, or ``give_up`` is set)."""
+        """Queue a terminal result and return at once. The ticket's answer is the ledger's
+        ``{executionId, stored, reason}``, once it answered (the request is retried until
+        then); it fails with ``ReportRejected`` if the control plane refused the request
+        (4xx), or with ``ControlPlaneUnreachable`` if ``give_up`` was set first."""
         entry = {**body, "executionId": execution_id}
         if claim_token:
             entry["claimToken"] = claim_token
