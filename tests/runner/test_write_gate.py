@@ -1,11 +1,16 @@
-"""WriteGate: the threads of a process take turns for SQLite's write lock."""
+"""WriteGate: the threads of a process take turns for SQLite's write lock; a writer that
+will not wait is refused at once, by the gate or by SQLite."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
-from conveyor_runner.store.write_gate import WriteGate
+import pytest
+
+from conveyor_runner.store.db import SQLITE_BUSY_SECONDS, Database
+from conveyor_runner.store.write_gate import WriteBusy, WriteGate
 
 
 def connect(path, gate: WriteGate) -> sqlite3.Connection:
@@ -107,3 +112,77 @@ def test_an_explicit_begin_immediate_takes_the_gate_until_commit(tmp_path):
     connection.cursor().execute("SELECT count(*) FROM t")
     connection.commit()
     assert _free_from_another_thread(gate)
+
+
+def test_a_writer_that_will_not_wait_is_refused_while_another_thread_holds_the_gate():
+    gate = WriteGate(timeout=30)
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        assert gate.enter()
+        held.set()
+        release.wait(10)
+        gate.leave()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(10)
+    begun = time.monotonic()
+    with pytest.raises(WriteBusy):
+        gate.enter(wait=False)
+    assert time.monotonic() - begun < 1.0
+    release.set()
+    thread.join()
+    assert gate.enter(wait=False)
+    gate.leave()
+
+
+def test_a_database_write_that_will_not_wait_is_refused_while_another_thread_writes(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'ledger.db'}")
+    with database.connection() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with database.connection(exclusive=True) as connection:
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(10)
+    begun = time.monotonic()
+    with pytest.raises(WriteBusy), database.connection(exclusive=True, wait=False) as connection:
+        connection.exec_driver_sql("INSERT INTO t VALUES (2)")
+    assert time.monotonic() - begun < 1.0
+    release.set()
+    thread.join()
+    with database.connection(exclusive=True, wait=False) as connection:
+        connection.exec_driver_sql("INSERT INTO t VALUES (3)")
+    with database.connection() as connection:
+        assert [n for (n,) in connection.exec_driver_sql("SELECT n FROM t ORDER BY n")] == [1, 3]
+    database.dispose()
+
+
+def test_a_database_write_that_will_not_wait_is_refused_while_another_process_writes(
+        tmp_path):
+    """Another process's lock is SQLite's own: the refusal skips its busy handler, and the
+    connection gets its usual busy timeout back."""
+    path = tmp_path / "ledger.db"
+    database = Database(f"sqlite:///{path}")
+    with database.connection() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+    other = sqlite3.connect(path, isolation_level=None)  # outside this process's gate
+    other.execute("BEGIN IMMEDIATE")
+    begun = time.monotonic()
+    with pytest.raises(WriteBusy), database.connection(exclusive=True, wait=False):
+        pass
+    assert time.monotonic() - begun < 1.0
+    other.execute("COMMIT")
+    other.close()
+    with database.connection(exclusive=True, wait=False) as connection:
+        connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+        timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    assert timeout == SQLITE_BUSY_SECONDS * 1000
+    database.dispose()

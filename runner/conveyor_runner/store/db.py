@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,11 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from conveyor_runner.errors import ConfigurationError
 from conveyor_runner.store import events
 from conveyor_runner.store.dql_sql import install_sqlite_functions
-from conveyor_runner.store.write_gate import WriteGate
+from conveyor_runner.store.write_gate import WriteBusy, WriteGate
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: How long a SQLite writer waits for the write lock before "database is locked".
 SQLITE_BUSY_SECONDS = 30
+#: SQLite's result code for "another connection holds the lock" (``sqlite3.SQLITE_BUSY``
+#: from Python 3.11 on).
+_SQLITE_BUSY = 5
 
 
 class Database:
@@ -75,17 +79,30 @@ class Database:
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
 
+    @property
+    def writes_are_local(self) -> bool:
+        """Writes are calls into a library on this machine (SQLite), not round trips to a
+        server: a small one takes a bounded, short time."""
+        return self.dialect == "sqlite"
+
     @contextlib.contextmanager
-    def connection(self, exclusive: bool = False) -> Iterator[Connection]:
+    def connection(self, exclusive: bool = False, wait: bool = True) -> Iterator[Connection]:
         """A Core connection inside one transaction, as ``transaction`` gives a session
         (``exclusive`` alike), for the ledger's batch paths: no ORM session -- whose set-up,
         unit of work and commit hooks cost as much as a claim's queries -- so no event
         capture either: it writes only rows without events (executions, their logs,
         replicas), never items, datasets or annotations; reading any is fine.
+
+        ``wait=False`` (SQLite, ``exclusive``): if another writer holds the database -- a
+        thread of this process (``store.write_gate``) or another process -- raise
+        ``WriteBusy`` at once, having done nothing, instead of waiting for its commit.
         """
         with self.engine.begin() as connection:
             if exclusive and self.dialect == "sqlite":
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                if wait:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    _begin_without_waiting(connection)
             yield connection
 
     def migrate(self) -> None:
@@ -132,6 +149,31 @@ def _create_engine(url: str) -> Engine:
     raise ConfigurationError(
         f"unsupported CONVEYOR_DATABASE_URL {url!r}: use sqlite:///path or postgresql://..."
     )
+
+
+def _begin_without_waiting(connection: Connection) -> None:
+    """``BEGIN IMMEDIATE`` on SQLite, or ``WriteBusy`` at once if another writer holds the
+    write lock: no turn at the gate, no busy handler (a rollback follows the error)."""
+    driver = connection.connection.driver_connection
+    driver.gate_wait = False
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as exc:
+        if _is_busy(exc.orig):
+            raise WriteBusy("another process is writing to the database") from exc
+        raise
+    finally:
+        driver.gate_wait = True
+        driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+
+
+def _is_busy(error: BaseException) -> bool:
+    """SQLite's SQLITE_BUSY (its code from Python 3.11 on; its message before)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF == _SQLITE_BUSY  # an extended code keeps the primary in its low byte
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:

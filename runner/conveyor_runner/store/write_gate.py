@@ -16,6 +16,10 @@ Nothing about isolation changes: SQLite serialises writers either way, and write
 other processes still meet the busy handler. A thread whose other transaction holds the
 gate (two connections on one thread) is not held back: SQLite decides that conflict, as
 before. A gate not obtained within its timeout is skipped, leaving SQLite's own waiting.
+
+A connection whose ``gate_wait`` is False does not wait at all: a write that finds the gate
+taken raises ``WriteBusy`` before anything is sent to SQLite (``Database.connection``
+with ``wait=False``, which also keeps SQLite from waiting for another process).
 """
 
 from __future__ import annotations
@@ -23,9 +27,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+from conveyor_runner.errors import RunnerError
+
 #: Statements before which the sqlite3 module (legacy transaction control) sends ``BEGIN``,
 #: and the explicit start of a write transaction (``store.db``'s exclusive transactions).
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN IMMEDIATE")
+
+
+class WriteBusy(RunnerError):
+    """Another writer holds the database, and the caller asked not to wait for it."""
 
 
 class WriteGate:
@@ -40,10 +50,19 @@ class WriteGate:
         self._owner: int | None = None
         self._timeout = timeout
 
-    def enter(self) -> bool:
-        """Wait for the gate; True if taken (then ``leave`` must follow exactly once)."""
+    def enter(self, wait: bool = True) -> bool:
+        """Wait for the gate; True if taken (then ``leave`` must follow exactly once).
+
+        Raises:
+            WriteBusy: ``wait`` is False and another thread holds the gate.
+        """
         me = threading.get_ident()
-        if self._owner == me or not self._lock.acquire(timeout=self._timeout):
+        if self._owner == me:
+            return False
+        if not wait:
+            if not self._lock.acquire(blocking=False):
+                raise WriteBusy("another thread is writing to the database")
+        elif not self._lock.acquire(timeout=self._timeout):
             return False
         self._owner = me
         return True
@@ -68,6 +87,8 @@ class WriteGate:
 
         class GatedConnection(sqlite3.Connection):
             _gated = False
+            #: False: a write finding the gate taken raises ``WriteBusy`` at once.
+            gate_wait = True
 
             def cursor(self, factory=GatedCursor):
                 return super().cursor(factory)
@@ -79,7 +100,7 @@ class WriteGate:
                 if (not self._gated and not self.in_transaction
                         and self.isolation_level is not None
                         and sql.lstrip()[:15].upper().startswith(_WRITES)):
-                    self._gated = gate.enter()
+                    self._gated = gate.enter(self.gate_wait)
 
             def commit(self):
                 try:

@@ -4,7 +4,11 @@ progress and results)."""
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -364,3 +368,31 @@ def test_one_exchange_stores_a_result_then_claims_in_one_transaction(api, servic
     assert (stale["action"], stale["execution"]["latestStatus"]["status"]) == ("skip", "success")
     assert record(api, finished)["attempts"] == 1
     assert record(api, fresh)["latestStatus"]["status"] == "in-progress"
+
+
+def test_a_small_exchange_waiting_for_the_ledger_leaves_the_server_answering(sqlite_server):
+    """A small exchange is stored on the event loop only when no other writer holds the
+    ledger: one that finds it held by another process waits on a worker thread, while the
+    server goes on answering, and is stored once the lock is released."""
+    api = Api(sqlite_server.api_url, sqlite_server.token)
+    project = api.ok("post", "/projects", data={"name": f"p-{secrets.token_hex(4)}"})
+    service = deploy(api, push(api, project["id"]).json())
+    execution = execute(api, service)
+    other = sqlite3.connect(Path(sqlite_server.data_dir) / "conveyor.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's write lock: outside the server's gate
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(claim, api, service, "r1", (execution, "t1"))
+            time.sleep(0.5)
+            begun = time.monotonic()
+            assert api.ok("get", "/users/me")["id"]
+            assert time.monotonic() - begun < 2.0
+            assert not pending.done()
+            other.execute("COMMIT")
+            (answer,) = pending.result(timeout=30)
+    finally:
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
+    assert (answer["action"], answer["reason"]) == ("run", "claimed")
+    assert record(api, execution)["latestStatus"]["status"] == "in-progress"

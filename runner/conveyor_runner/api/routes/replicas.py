@@ -8,6 +8,7 @@ and claims together, in one request and one transaction (``control.replica_batch
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from fastapi import APIRouter, Request, Response
@@ -21,12 +22,16 @@ from conveyor_runner.control import claim_entities, replica_batches
 from conveyor_runner.control import executions as ledger
 from conveyor_runner.errors import InvalidInputError
 from conveyor_runner.store import executions, services
+from conveyor_runner.store.write_gate import WriteBusy
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["replicas"])
 MAX_LOG_LINES = 1000
 #: Entries of one claim or report batch, and log lines of one report batch.
 MAX_BATCH, MAX_BATCH_LOG_LINES = 1000, 10000
+#: The largest exchange stored on the event loop itself (entries, and log lines): see
+#: ``exchange``.
+SMALL_EXCHANGE, SMALL_EXCHANGE_LINES = 4, 20
 
 
 @router.post("/executions/{execution_id}/claim")
@@ -128,6 +133,15 @@ async def exchange(service_id: str, request: Request, principal: PrincipalDep,
     ``control.replica_batches``). In a claim's answer, ``execution`` is null for an
     execution that is not found, and ``entities``, on a claim to run, maps the id of each
     item under the claim's ``itemInputs`` to the item's JSON (``control.claim_entities``).
+
+    A small exchange (at most ``SMALL_EXCHANGE`` entries and ``SMALL_EXCHANGE_LINES``
+    lines: a sync execution's claim, then its result) is stored on the event loop itself
+    when the ledger is SQLite and no other writer holds it; any other goes to a worker
+    thread. Handing work to a thread and its answer back costs about 0.3 ms each
+    way on a loaded 2-core machine -- as much as such an exchange's transaction, and a
+    sync execution pays it twice per exchange (measured: 1.2 ms of a 19 ms sync round
+    trip). Without the wait for another writer, the loop is held for no longer than that
+    transaction.
     """
     body = await read_body(request)
     replica_id = _replica_id(body)
@@ -141,14 +155,23 @@ async def exchange(service_id: str, request: Request, principal: PrincipalDep,
     _execution_ids(logs, "logs", optional=True)
     _terminal_statuses(results)
     _item_inputs(claims)
-    return await run_in_threadpool(_exchange, state, principal, service_id, replica_id, base,
-                                   logs, progress, results, claims)
+    store = functools.partial(_exchange, state, principal, service_id, replica_id, base,
+                              logs, progress, results, claims)
+    if (state.db.writes_are_local and len(logs) <= SMALL_EXCHANGE_LINES
+            and len(results) + len(progress) + len(claims) <= SMALL_EXCHANGE):
+        try:
+            return store(wait=False)
+        except WriteBusy:
+            pass  # another writer holds the ledger: wait for it on a worker thread, not here
+    return await run_in_threadpool(store)
 
 
 def _exchange(state, principal, service_id: str, replica_id: str, base: str,
               logs: list[dict], progress: list[dict], results: list[dict],
-              claims: list[dict]) -> Response:
-    with state.db.connection(exclusive=True) as connection:
+              claims: list[dict], wait: bool = True) -> Response:
+    """Store the exchange and render its answer. ``wait=False``: raise ``WriteBusy``,
+    having done nothing, if another writer holds the ledger (``Database.connection``)."""
+    with state.db.connection(exclusive=True, wait=wait) as connection:
         outcome = replica_batches.exchange(connection, service_id, principal.user_id,
                                            replica_id, logs=logs, progress=progress,
                                            results=results, claims=claims)
