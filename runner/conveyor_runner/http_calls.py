@@ -1,12 +1,14 @@
-"""HttpCalls: the small JSON calls a replica makes to the control plane, sent with urllib3.
+"""HttpCalls: the small JSON calls a replica makes to the control plane.
 
 The agent's claims, results and heartbeats and the queue gateway client's receives are a
 few small JSON requests per execution. Through ``requests`` each cost about a millisecond
 of the replica's CPU, more than half of it in requests' own layers (merging the session
-into the request, preparing it, wrapping the response); urllib3, the connection pool
-under requests, sends them directly. What requests would add that these calls need is
-kept: the environment's proxy for the control plane's URL (read once), and for HTTPS the
-CA bundle requests would use (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi's).
+into the request, preparing it, wrapping the response); through urllib3 about half of
+that, most of it in http.client's header parsing. They go through a ``KeepAlivePool``
+(``http_pool``: one write per request, replies parsed by httptools) -- unless the
+environment names a proxy for the control plane's URL (read once), which urllib3's
+``ProxyManager`` then goes through. For HTTPS, the server is verified against the CA
+bundle requests would use (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi's).
 No redirects are followed and nothing is retried here: callers own their retry policy.
 
 Thread-safe: one connection pool shared by every thread.
@@ -25,6 +27,7 @@ import urllib3
 from requests.utils import get_environ_proxies
 
 from conveyor_runner.errors import RunnerError
+from conveyor_runner.http_pool import KeepAlivePool, PoolError
 
 #: Longest wait for a connection to open (a request's own timeout bounds the rest).
 CONNECT_TIMEOUT = 10.0
@@ -70,12 +73,19 @@ class HttpCalls:
         scheme = urlsplit(self.base_url).scheme
         proxies = get_environ_proxies(self.base_url)
         proxy = proxies.get(scheme) or proxies.get("all")
-        options: dict[str, Any] = {"maxsize": pool_size, "block": False, "retries": False}
+        ca_certs = None
         if scheme == "https":
-            options["ca_certs"] = (os.environ.get("REQUESTS_CA_BUNDLE")
-                                   or os.environ.get("CURL_CA_BUNDLE") or certifi.where())
-        self._pool = (urllib3.ProxyManager(proxy, **options) if proxy
-                      else urllib3.PoolManager(**options))
+            ca_certs = (os.environ.get("REQUESTS_CA_BUNDLE")
+                        or os.environ.get("CURL_CA_BUNDLE") or certifi.where())
+        self._target = urlsplit(self.base_url).path  # the path prefix of every request
+        self._direct: KeepAlivePool | None = None
+        self._proxied: urllib3.ProxyManager | None = None
+        if proxy:
+            self._proxied = urllib3.ProxyManager(proxy, maxsize=pool_size, block=False,
+                                                 retries=False, ca_certs=ca_certs)
+        else:
+            self._direct = KeepAlivePool(self.base_url, self._headers, ca_certs=ca_certs,
+                                         max_idle=pool_size, connect_timeout=CONNECT_TIMEOUT)
 
     def call(self, method: str, path: str, body: Any, timeout: float) -> Reply:
         """Send ``body`` as JSON (None: no body) and return the reply, whatever its status.
@@ -84,8 +94,14 @@ class HttpCalls:
             CallFailed: no reply (connection refused or lost, timeout).
         """
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        if self._direct is not None:
+            try:
+                return Reply(*self._direct.request(method.upper(), self._target + path, data,
+                                                   timeout))
+            except PoolError as exc:
+                raise CallFailed(str(exc)) from exc
         try:
-            response = self._pool.urlopen(
+            response = self._proxied.urlopen(
                 method.upper(), self.base_url + path, body=data, headers=self._headers,
                 timeout=urllib3.Timeout(connect=min(timeout, CONNECT_TIMEOUT), read=timeout),
                 retries=False, redirect=False, preload_content=True)
@@ -95,4 +111,7 @@ class HttpCalls:
 
     def close(self) -> None:
         """Close the pooled connections."""
-        self._pool.clear()
+        if self._direct is not None:
+            self._direct.close()
+        else:
+            self._proxied.clear()
