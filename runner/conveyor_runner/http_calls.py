@@ -3,8 +3,8 @@
 The agent's claims, results and heartbeats and the queue gateway client's receives are a
 few small JSON requests per execution. Through ``requests`` each cost about a millisecond
 of the replica's CPU, more than half of it in requests' own layers (merging the session
-into the request, preparing it, wrapping the response); through urllib3 about half of
-that, most of it in http.client's header parsing. They go through a ``KeepAlivePool``
+into the request, preparing it, wrapping the response); urllib3's layers and
+http.client's header parsing were most of the rest. They go through a ``KeepAlivePool``
 (``http_pool``: one write per request, replies parsed by httptools) -- unless the
 environment names a proxy for the control plane's URL (read once), which urllib3's
 ``ProxyManager`` then goes through. For HTTPS, the server is verified against the CA
