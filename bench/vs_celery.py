@@ -2,7 +2,11 @@
 
 Both run no-op work with 10 concurrent slots (``--slots``) on this machine: 5,000 async executions
 (Conveyor: every one recorded in the ledger with its status history; Celery: with a
-result backend, acks late) and 300 sync round trips. Conveyor also runs one
+result backend, acks late) and 300 sync round trips each. The sync round trips alternate
+between the two (Conveyor, Celery, Celery, Conveyor, ...) with both running, so that the
+machine's drift -- on a shared VM, its speed wanders by tens of percent within minutes --
+weighs on both alike; measured one after the other, the ratio of the two p50s moved from
+3x to 4.4x between runs. Conveyor also runs one
 ``execute_batch`` over 5,000 items (a function that gets each item and returns its id),
 the other way the issue allows to submit them; Celery's one throughput stands against
 both rows. Also prints, for Conveyor, the time
@@ -24,11 +28,13 @@ Celery's slots are its prefork pool; Conveyor's are one replica's ``concurrency`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -46,8 +52,10 @@ def _backend() -> str:
     return "redis://127.0.0.1:6379/15" if reachable("redis://127.0.0.1:6379") else "rpc://"
 
 
-def celery_figures(count: int, sync: int, slots: int) -> dict:
-    """Throughput and sync latency of Celery with a prefork pool of ``slots``."""
+@contextlib.contextmanager
+def celery_worker(slots: int) -> Iterator:
+    """A Celery worker with a prefork pool of ``slots``, up and answering; yields its
+    no-op task."""
     env = {**os.environ, "BENCH_BROKER": AMQP.replace("%2F", ""), "BENCH_BACKEND": _backend()}
     os.environ.update(env)
     worker = subprocess.Popen(
@@ -60,24 +68,42 @@ def celery_figures(count: int, sync: int, slots: int) -> dict:
 
         app.control.purge()
         noop.delay(0).get(timeout=120)  # the worker is up
-        with CpuMeter() as meter:
-            with ThreadPoolExecutor(8) as pool:
-                results = list(pool.map(lambda i: noop.delay(i), range(count)))
-            for result in results:
-                result.get(timeout=600)
-        timings = []
-        for index in range(sync):
-            begun = time.perf_counter()
-            assert noop.delay(index).get(timeout=60) == index
-            timings.append((time.perf_counter() - begun) * 1000)
-        # One way to submit work: its figures stand against both of Conveyor's.
-        rate = count / meter.use.seconds
-        return {"throughput/s": rate, "batch throughput/s": rate,
-                **cpu_rows("", meter.use, count), **cpu_rows("batch ", meter.use, count),
-                "sync p50 ms": percentile(timings, 0.5), "sync p95 ms": percentile(timings, 0.95)}
+        yield noop
     finally:
         worker.terminate()
         worker.wait(timeout=60)
+
+
+def celery_throughput(noop, count: int) -> dict:
+    """Throughput of ``count`` no-op Celery tasks sent at once, with the CPU they took."""
+    with CpuMeter() as meter:
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda i: noop.delay(i), range(count)))
+        for result in results:
+            result.get(timeout=600)
+    # One way to submit work: its figures stand against both of Conveyor's.
+    rate = count / meter.use.seconds
+    return {"throughput/s": rate, "batch throughput/s": rate,
+            **cpu_rows("", meter.use, count), **cpu_rows("batch ", meter.use, count)}
+
+
+def sync_round_trips(service, noop, count: int) -> tuple[dict, dict]:
+    """``count`` sync round trips through each side, alternating which goes first; the
+    p50 and p95 of each side, in ms (Conveyor's, Celery's)."""
+    calls = (lambda i: service.execute(function_name="noop", execution_input={"value": i},
+                                       sync=True, stream_logs=False),
+             lambda i: noop.delay(i).get(timeout=60))
+    for index in range(20):  # warm both paths up (connections, caches); not counted
+        for call in calls:
+            call(index)
+    timings: tuple[list[float], list[float]] = ([], [])
+    for index in range(count):
+        for side in ((0, 1) if index % 2 == 0 else (1, 0)):
+            begun = time.perf_counter()
+            assert calls[side](index) == index
+            timings[side].append((time.perf_counter() - begun) * 1000)
+    return tuple({"sync p50 ms": percentile(t, 0.5), "sync p95 ms": percentile(t, 0.95)}
+                 for t in timings)
 
 
 def cpu_rows(prefix: str, use, count: int) -> dict:
@@ -104,11 +130,8 @@ def _all_done(dl, service, count: int) -> None:
         time.sleep(0.25)
 
 
-def conveyor_figures(dl, project, count: int, sync: int, slots: int, replicas: int) -> dict:
-    """Throughput (async executes, and one execute_batch) and sync latency of Conveyor:
-    ``replicas`` replicas of ``slots // replicas`` concurrency each."""
-    service = deploy_noop(dl, project, {"numReplicas": replicas,
-                                        "concurrency": slots // replicas}, name="noop")
+def conveyor_throughput(dl, project, service, count: int) -> dict:
+    """Throughput of Conveyor's ``service`` for async executes and for one execute_batch."""
     with CpuMeter() as meter:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda i: service.execute(function_name="noop",
@@ -116,17 +139,9 @@ def conveyor_figures(dl, project, count: int, sync: int, slots: int, replicas: i
                           range(count)))
         _all_done(dl, service, count)
     batch = batch_run(dl, project, service, count)
-    timings = []
-    for index in range(sync):
-        begun = time.perf_counter()
-        assert service.execute(function_name="noop", execution_input={"value": index},
-                               sync=True, stream_logs=False) == index
-        timings.append((time.perf_counter() - begun) * 1000)
-    service.delete()
     return {"throughput/s": count / meter.use.seconds,
             "batch throughput/s": count / batch.seconds,
-            **cpu_rows("", meter.use, count), **cpu_rows("batch ", batch, count),
-            "sync p50 ms": percentile(timings, 0.5), "sync p95 ms": percentile(timings, 0.95)}
+            **cpu_rows("", meter.use, count), **cpu_rows("batch ", batch, count)}
 
 
 def batch_run(dl, project, service, count: int):
@@ -213,10 +228,18 @@ def main() -> None:
         dl.login_token(server.token)
         dl.verbose.disable_progress_bar = True
         project = dl.projects.create(project_name=f"vs-celery-{time.time_ns()}")
-        ours = conveyor_figures(dl, project, args.count, args.sync, args.slots, args.replicas)
+        service = deploy_noop(dl, project, {"numReplicas": args.replicas,
+                                            "concurrency": args.slots // args.replicas},
+                              name="noop")
+        ours = conveyor_throughput(dl, project, service, args.count)
         cold = cold_start(dl, project)
         burst, target = burst_scale(dl, project, args.burst)
-    theirs = celery_figures(args.count, args.sync, args.slots)
+        with celery_worker(args.slots) as noop:  # Conveyor's server is up, and idle
+            theirs = celery_throughput(noop, args.count)
+            ours_sync, theirs_sync = sync_round_trips(service, noop, args.sync)
+        ours.update(ours_sync)
+        theirs.update(theirs_sync)
+        service.delete()
     print(f"{args.slots} slots; Conveyor: {args.replicas} replica(s) of "
           f"{args.slots // args.replicas}; Celery: a prefork pool of {args.slots}")
     print(f"{'':28}{'Conveyor':>12}{'Celery':>12}{'ratio':>10}")
