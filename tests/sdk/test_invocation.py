@@ -110,6 +110,23 @@ def test_context_from_the_inputs_wins_and_missing_context_keeps_the_default():
     assert invocation.call_function(runner.with_context, {}) is None
 
 
+def test_callables_of_every_kind_get_what_their_signature_names():
+    class Counter:  # a callable instance, unhashable (it defines __eq__ only)
+        def __eq__(self, other):
+            return self is other
+
+        def __call__(self, x, progress):
+            return x, progress
+
+    progress = dl.Progress()
+    for _ in range(2):  # the second call answers from what the first worked out
+        assert invocation.call_function(Counter(), {"x": 1}, progress=progress) == (1, progress)
+        assert invocation.call_function(lambda x, context: (x, context), {"x": 2},
+                                        context="c") == (2, "c")
+        assert invocation.call_function(Runner().plain, {"x": 3}, progress=progress) == 3
+    assert invocation.call_function(dict, {"a": 4}, progress=progress) == {"a": 4}  # no signature
+
+
 def test_call_function_does_not_modify_kwargs_and_propagates_errors():
     kwargs = {"x": 1}
     invocation.call_function(Runner().with_progress_default, kwargs)
