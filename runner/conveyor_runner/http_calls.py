@@ -5,7 +5,7 @@ few small JSON requests per execution. Through ``requests`` each cost about a mi
 of the replica's CPU, more than half of it in requests' own layers (merging the session
 into the request, preparing it, wrapping the response); urllib3's layers and
 http.client's header parsing were most of the rest. They go through a ``KeepAlivePool``
-(``http_pool``: one write per request, replies parsed by httptools) -- unless the
+(``conveyor.client.keepalive``: one write per request, replies parsed by httptools) -- unless the
 environment names a proxy for the control plane's URL (read once), which urllib3's
 ``ProxyManager`` then goes through. For HTTPS, the server is verified against the CA
 bundle requests would use (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi's).
@@ -26,8 +26,8 @@ import certifi
 import urllib3
 from requests.utils import get_environ_proxies
 
+from conveyor.client.keepalive import KeepAlivePool, PoolError
 from conveyor_runner.errors import RunnerError
-from conveyor_runner.http_pool import KeepAlivePool, PoolError
 
 #: Longest wait for a connection to open (a request's own timeout bounds the rest).
 CONNECT_TIMEOUT = 10.0
@@ -96,10 +96,11 @@ class HttpCalls:
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         if self._direct is not None:
             try:
-                return Reply(*self._direct.request(method.upper(), self._target + path, data,
-                                                   timeout))
+                reply = self._direct.request(method.upper(), self._target + path, data,
+                                             timeout)
             except PoolError as exc:
                 raise CallFailed(str(exc)) from exc
+            return Reply(reply.status, reply.body)
         try:
             response = self._proxied.urlopen(
                 method.upper(), self.base_url + path, body=data, headers=self._headers,

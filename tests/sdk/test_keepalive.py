@@ -1,5 +1,5 @@
 """KeepAlivePool against real HTTP/1.1 servers: reuse, idle connections the server closed,
-chunked replies, broken replies, and TLS with its verification."""
+chunked replies, broken replies, failures told apart, and TLS with its verification."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conveyor_runner.http_pool import KeepAlivePool, PoolError
+from conveyor.client.keepalive import ConnectFailed, KeepAlivePool, ReplyFailed, TlsFailed
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -24,7 +24,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         self.peers.append(self.client_address)
         self.requests.append({"path": self.path, "host": self.headers.get("host"),
-                              "auth": self.headers.get("authorization"), "body": body})
+                              "auth": self.headers.get("authorization"),
+                              "call": self.headers.get("x-call"), "body": body})
         if self.path == "/chunked":
             self.send_response(200)
             self.send_header("transfer-encoding", "chunked")
@@ -33,6 +34,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
             self.wfile.write(b"0\r\n\r\n")
             return
+        if self.path == "/slow":
+            threading.Event().wait(1.0)
         if self.path == "/broken":  # promises more than it sends, then hangs up
             self.send_response(200)
             self.send_header("content-length", "100")
@@ -42,6 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         reply = json.dumps({"echo": json.loads(body or b"null")}).encode()
         self.send_response(200)
+        self.send_header("Content-Type", "application/json")
         self.send_header("content-length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)
@@ -70,37 +74,39 @@ def _url(httpd, scheme="http") -> str:
 def test_calls_reuse_one_connection_and_carry_the_headers(server):
     pool = KeepAlivePool(_url(server) + "/ignored", {"authorization": "Bearer t"})
     for n in range(3):
-        assert pool.request("POST", "/api/x", json.dumps({"n": n}).encode(), 5) == (
-            200, json.dumps({"echo": {"n": n}}).encode())
+        reply = pool.request("POST", "/api/x", json.dumps({"n": n}).encode(), 5,
+                             headers=[("x-call", str(n))])
+        assert (reply.status, reply.body) == (200, json.dumps({"echo": {"n": n}}).encode())
+        assert ("Content-Type", "application/json") in reply.headers
     assert len(set(_Handler.peers)) == 1
     assert _Handler.requests[0] == {"path": "/api/x",
                                     "host": f"127.0.0.1:{server.server_address[1]}",
-                                    "auth": "Bearer t", "body": b'{"n": 0}'}
+                                    "auth": "Bearer t", "call": "0", "body": b'{"n": 0}'}
     pool.close()
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced(server):
     pool = KeepAlivePool(_url(server), {})
-    assert pool.request("POST", "/hang-up-after", b"1", 5)[0] == 200
+    assert pool.request("POST", "/hang-up-after", b"1", 5).status == 200
     threading.Event().wait(0.2)  # the server's close arrives
-    assert pool.request("POST", "/again", b"2", 5) == (200, b'{"echo": 2}')
+    assert pool.request("POST", "/again", b"2", 5).body == b'{"echo": 2}'
     assert len(set(_Handler.peers)) == 2
     pool.close()
 
 
 def test_a_chunked_reply_is_put_together(server):
     pool = KeepAlivePool(_url(server), {})
-    assert pool.request("POST", "/chunked", None, 5) == (200, b'{"parts":[1,2,3]}')
-    assert pool.request("POST", "/after", b"0", 5) == (200, b'{"echo": 0}')
+    assert pool.request("POST", "/chunked", None, 5).body == b'{"parts":[1,2,3]}'
+    assert pool.request("POST", "/after", b"0", 5).body == b'{"echo": 0}'
     assert len(set(_Handler.peers)) == 1  # a complete chunked reply leaves it reusable
     pool.close()
 
 
 def test_a_reply_cut_short_fails_and_the_next_call_gets_a_new_connection(server):
     pool = KeepAlivePool(_url(server), {})
-    with pytest.raises(PoolError, match="closed the connection"):
+    with pytest.raises(ReplyFailed, match="closed the connection"):
         pool.request("POST", "/broken", None, 5)
-    assert pool.request("POST", "/after", b"1", 5) == (200, b'{"echo": 1}')
+    assert pool.request("POST", "/after", b"1", 5).body == b'{"echo": 1}'
     assert len(set(_Handler.peers)) == 2
     pool.close()
 
@@ -128,10 +134,21 @@ def tls_server(tmp_path, server):
 def test_tls_is_verified_against_the_ca_bundle(tls_server):
     httpd, cert = tls_server
     trusting = KeepAlivePool(_url(httpd, "https"), {}, ca_certs=cert)
-    assert trusting.request("POST", "/x", b"7", 5) == (200, b'{"echo": 7}')
-    assert trusting.request("POST", "/y", b"8", 5) == (200, b'{"echo": 8}')
+    assert trusting.request("POST", "/x", b"7", 5).body == b'{"echo": 7}'
+    assert trusting.request("POST", "/y", b"8", 5).body == b'{"echo": 8}'
     assert len(set(_Handler.peers)) == 1
     trusting.close()
     distrusting = KeepAlivePool(_url(httpd, "https"), {})  # the system's CAs only
-    with pytest.raises(PoolError, match="(?i)certificate verify failed"):
+    with pytest.raises(TlsFailed, match="(?i)certificate verify failed"):
         distrusting.request("POST", "/x", b"7", 5)
+
+
+def test_no_connection_and_no_reply_are_told_apart(server):
+    from conveyor_runner.testing.services import free_port
+
+    with pytest.raises(ConnectFailed, match="cannot connect") as refused:
+        KeepAlivePool(f"http://127.0.0.1:{free_port()}", {}).request("POST", "/x", b"", 2)
+    assert not refused.value.timeout
+    with pytest.raises(ReplyFailed, match="timed out") as late:
+        KeepAlivePool(_url(server), {}).request("POST", "/slow", b"", 0.2)
+    assert late.value.timeout
