@@ -4,15 +4,13 @@ chunked replies, broken replies, failures told apart, and TLS with its verificat
 from __future__ import annotations
 
 import json
-import shutil
-import ssl
-import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from conveyor.client.keepalive import ConnectFailed, KeepAlivePool, ReplyFailed, TlsFailed
+from tests.sdk.tls import serve_tls
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -56,10 +54,15 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client that timed out and hung up: expected here
+
+
 @pytest.fixture
 def server():
     _Handler.peers, _Handler.requests = [], []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd = _QuietServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield httpd
@@ -119,16 +122,7 @@ def test_not_an_http_url_is_refused():
 @pytest.fixture
 def tls_server(tmp_path, server):
     """``server`` behind TLS with a self-signed certificate for 127.0.0.1."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed: cannot make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    return server, str(cert)
+    return server, serve_tls(server, tmp_path)
 
 
 def test_tls_is_verified_against_the_ca_bundle(tls_server):

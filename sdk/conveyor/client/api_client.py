@@ -13,11 +13,11 @@ import time
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .. import exceptions
 from . import tokens
+from .adapter import KeepAliveAdapter
 from .connection import SOURCE_LOGIN_FILE, Connection, ExplicitSettings, resolve
 from .http_session import HttpSession
 from .login_file import LoginFile
@@ -121,7 +121,7 @@ class ApiClient:
                     raise_on_status=False,
                     respect_retry_after_header=True,
                 )
-                adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
+                adapter = KeepAliveAdapter(max_retries=retry, pool_maxsize=16)
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 session.headers["User-Agent"] = _user_agent()

@@ -24,6 +24,7 @@ Thread-safe: a connection carries one call at a time; at most ``max_idle`` wait 
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 import ssl
@@ -36,6 +37,8 @@ import httptools
 
 #: Bytes asked of the socket per read.
 _READ_SIZE = 65536
+#: Methods whose request says ``Content-Length: 0`` when it has no body (as http.client).
+_METHODS_EXPECTING_BODY = frozenset(("PATCH", "POST", "PUT"))
 
 
 class PoolError(Exception):
@@ -98,8 +101,8 @@ class KeepAlivePool:
         url: the server (``http(s)://host[:port]``; a path is ignored).
         headers: sent with every request, before each request's own (``Host`` and
             ``Content-Length`` are added).
-        ca_certs: for ``https``, the CA bundle to verify the server against (None: the
-            system's).
+        ca_certs: for ``https``, the CA bundle (a file, or a directory of certificates) to
+            verify the server against (None: the system's).
         max_idle: connections kept for reuse.
         connect_timeout: longest wait for a connection to open, unless a request's own
             is shorter.
@@ -116,8 +119,10 @@ class KeepAlivePool:
         host = f"[{self.host}]" if ":" in self.host else self.host
         authority = host if self.port == default_port else f"{host}:{self.port}"
         self._head = _header_lines([("Host", authority), *(headers or {}).items()])
-        self._tls = (ssl.create_default_context(cafile=ca_certs) if parts.scheme == "https"
-                     else None)
+        self._tls = None
+        if parts.scheme == "https":
+            where = {"capath" if ca_certs and os.path.isdir(ca_certs) else "cafile": ca_certs}
+            self._tls = ssl.create_default_context(**where)
         self.max_idle, self.connect_timeout = max_idle, connect_timeout
         self._idle: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -127,7 +132,8 @@ class KeepAlivePool:
                 headers: Iterable[tuple[str, str]] = (),
                 connect_timeout: float | None = None) -> Reply:
         """Send one request (``target``: path and query) and return its complete reply,
-        whatever its status.
+        whatever its status. ``body`` None: none (``Content-Length: 0`` for the methods
+        that expect one).
 
         ``timeout`` bounds each wait for the server (as a socket timeout does; None: no
         bound); a new connection's opening is bounded by ``connect_timeout`` (default: the
@@ -137,10 +143,13 @@ class KeepAlivePool:
             ConnectFailed: no connection; nothing was sent.
             ReplyFailed: no complete reply (the request may have been processed).
         """
-        body = body or b""
+        if body is None and method not in _METHODS_EXPECTING_BODY:
+            length = b""  # as http.client: a GET without a body says nothing of one
+        else:
+            body = body or b""
+            length = f"Content-Length: {len(body)}\r\n".encode("latin-1")
         message = b"".join((f"{method} {target} HTTP/1.1\r\n".encode("latin-1"), self._head,
-                            _header_lines(headers),
-                            f"Content-Length: {len(body)}\r\n\r\n".encode("latin-1"), body))
+                            _header_lines(headers), length, b"\r\n", body or b""))
         if connect_timeout is None:
             connect_timeout = (self.connect_timeout if timeout is None
                                else min(timeout, self.connect_timeout))

@@ -1,0 +1,26 @@
+"""A self-signed certificate for 127.0.0.1, for tests of TLS clients against local servers."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def serve_tls(httpd, directory: Path) -> str:
+    """Put ``httpd`` (a socketserver server, not yet serving) behind TLS with a new
+    self-signed certificate for 127.0.0.1; returns the certificate's path, the CA bundle
+    that trusts it. Skips the test where openssl is missing."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: cannot make a test certificate")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    return str(cert)
