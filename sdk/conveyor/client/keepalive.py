@@ -2,13 +2,13 @@
 
 Every execution passes through a few small requests -- a replica's claim, result and
 receives, a caller's create -- and a sync execution waits for all of them. Sent with
-urllib3 under requests, they took most of the sending threads' time (sampled on a replica:
-83% of its sending thread's time holding the interpreter lock, a sixth of that in
-http.client's header parsing with the ``email`` package). With this pool a sync round
-trip was measured 2.2 ms faster on the replica's side (median of 400 paired round trips
-of about 18 ms), and 0.66 ms faster on the caller's, under requests (``adapter``). It writes each request in one
-``sendall`` (request line, headers and body together) and has httptools -- the C parser
-uvicorn serves with -- parse the reply.
+urllib3, they took most of the sending threads' time (sampled on a replica: 83% of its
+sending thread's time holding the interpreter lock, a sixth of that in http.client's
+header parsing with the ``email`` package). With this pool a sync round trip was measured
+2.2 ms faster on the replica's side (median of 400 paired round trips of about 18 ms),
+and 0.66 ms faster on the caller's, under requests (``adapter``). It writes each request
+in one ``sendall`` (request line, headers and body together) and has httptools -- the C
+parser uvicorn serves with -- parse the reply.
 
 Scope, kept to what those calls need: one origin (``http`` or ``https``, verified against
 ``ca_certs``), requests with a body of bytes, replies framed by ``Content-Length`` or
