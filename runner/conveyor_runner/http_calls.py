@@ -5,9 +5,9 @@ few small JSON requests per execution. Through ``requests`` each cost about a mi
 of the replica's CPU, more than half of it in requests' own layers (merging the session
 into the request, preparing it, wrapping the response); urllib3's layers and
 http.client's header parsing were most of the rest. They go through a ``KeepAlivePool``
-(``conveyor.client.keepalive``: one write per request, replies parsed by httptools) -- unless the
-environment names a proxy for the control plane's URL (read once), which urllib3's
-``ProxyManager`` then goes through. For HTTPS, the server is verified against the CA
+(``conveyor.client.keepalive``: one write per request, replies parsed by httptools),
+unless the environment names a proxy for the control plane's URL (read once): then
+urllib3's ``ProxyManager`` carries them. For HTTPS, the server is verified against the CA
 bundle requests would use (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi's).
 No redirects are followed and nothing is retried here: callers own their retry policy.
 
