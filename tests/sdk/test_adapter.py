@@ -7,7 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests
@@ -15,7 +15,7 @@ from urllib3.util.retry import Retry
 
 from conveyor.client.adapter import KeepAliveAdapter
 from conveyor_runner.testing.services import free_port
-from tests.sdk.tls import serve_tls
+from tests.sdk.local_http import QuietServer, serve_tls
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -54,11 +54,6 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # a client that timed out and hung up: expected here
-
-
 @pytest.fixture
 def server(monkeypatch):
     yield from _serving(monkeypatch, "http")
@@ -75,7 +70,7 @@ def _serving(monkeypatch, scheme: str, tmp_path=None):
                  "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     _Handler.seen = []
-    httpd = _QuietServer(("127.0.0.1", 0), _Handler)
+    httpd = QuietServer(("127.0.0.1", 0), _Handler)
     cert = serve_tls(httpd, tmp_path) if scheme == "https" else None
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     url = f"{scheme}://127.0.0.1:{httpd.server_address[1]}"

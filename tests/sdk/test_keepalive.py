@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from conveyor.client.keepalive import ConnectFailed, KeepAlivePool, ReplyFailed, TlsFailed
-from tests.sdk.tls import serve_tls
+from tests.sdk.local_http import QuietServer, serve_tls
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -54,15 +54,10 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # a client that timed out and hung up: expected here
-
-
 @pytest.fixture
 def server():
     _Handler.peers, _Handler.requests = [], []
-    httpd = _QuietServer(("127.0.0.1", 0), _Handler)
+    httpd = QuietServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield httpd

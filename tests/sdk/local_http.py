@@ -1,13 +1,23 @@
-"""A self-signed certificate for 127.0.0.1, for tests of TLS clients against local servers."""
+"""Local HTTP servers for tests of HTTP clients: quiet about clients that hang up, and
+behind TLS with a self-signed certificate for 127.0.0.1."""
 
 from __future__ import annotations
 
 import shutil
 import ssl
 import subprocess
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that does not print a client hanging up mid-reply (tests
+    of timeouts do that on purpose)."""
+
+    def handle_error(self, request, client_address):
+        pass
 
 
 def serve_tls(httpd, directory: Path) -> str:
