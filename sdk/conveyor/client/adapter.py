@@ -26,6 +26,7 @@ import http.client
 import io
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 import certifi
 from requests import PreparedRequest, Response
@@ -106,10 +107,10 @@ class KeepAliveAdapter(HTTPAdapter):
         super().close()
 
     def _pool(self, url: str, verify: Any) -> KeepAlivePool:
-        scheme, rest = url.split("://", 1)
-        origin = f"{scheme.lower()}://{rest.split('/', 1)[0]}"
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
         ca_certs = (verify if isinstance(verify, str) else certifi.where()) \
-            if scheme.lower() == "https" else ""
+            if parts.scheme == "https" else ""
         key = (origin, ca_certs)
         with self._pools_lock:
             pool = self._pools.get(key)
