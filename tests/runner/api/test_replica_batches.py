@@ -378,11 +378,14 @@ def test_a_small_exchange_waiting_for_the_ledger_leaves_the_server_answering(sql
     project = api.ok("post", "/projects", data={"name": f"p-{secrets.token_hex(4)}"})
     service = deploy(api, push(api, project["id"]).json())
     execution = execute(api, service)
+    # A replica id of its own: one that reported long ago (other tests') would have the
+    # janitor reset the claimed execution as its replica's.
+    replica = f"r-{secrets.token_hex(4)}"
     other = sqlite3.connect(Path(sqlite_server.data_dir) / "conveyor.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process's write lock: outside the server's gate
     try:
         with ThreadPoolExecutor(1) as pool:
-            pending = pool.submit(claim, api, service, "r1", (execution, "t1"))
+            pending = pool.submit(claim, api, service, replica, (execution, "t1"))
             time.sleep(0.5)
             begun = time.monotonic()
             assert api.ok("get", "/users/me")["id"]
