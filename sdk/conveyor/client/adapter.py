@@ -41,8 +41,7 @@ from requests.exceptions import (
     SSLError,
 )
 from requests.utils import select_proxy
-from urllib3 import HTTPResponse
-from urllib3._collections import HTTPHeaderDict
+from urllib3 import HTTPHeaderDict, HTTPResponse
 from urllib3.exceptions import (
     ConnectTimeoutError,
     MaxRetryError,
