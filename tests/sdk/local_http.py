@@ -1,9 +1,11 @@
 """Local HTTP servers for tests of HTTP clients: quiet about clients that hang up, and
-behind TLS with a self-signed certificate for 127.0.0.1."""
+behind TLS with a self-signed certificate for 127.0.0.1; and a port nothing listens on.
+(The SDK's tests need no part of the runner, so none of its testing helpers.)"""
 
 from __future__ import annotations
 
 import shutil
+import socket
 import ssl
 import subprocess
 from http.server import ThreadingHTTPServer
@@ -34,3 +36,10 @@ def serve_tls(httpd, directory: Path) -> str:
     context.load_cert_chain(cert, key)
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     return str(cert)
+
+
+def unused_port() -> int:
+    """A local port nothing listens on now (connecting to it is refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

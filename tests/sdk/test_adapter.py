@@ -14,8 +14,7 @@ import requests
 from urllib3.util.retry import Retry
 
 from conveyor.client.adapter import KeepAliveAdapter
-from conveyor_runner.testing.services import free_port
-from tests.sdk.local_http import QuietServer, serve_tls
+from tests.sdk.local_http import QuietServer, serve_tls, unused_port
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -157,7 +156,7 @@ def test_a_read_timeout_is_retried_for_a_get_and_never_for_a_post(server):
 def test_no_server_is_a_connection_error():
     http = session(Retry(total=2, connect=2, backoff_factor=0))
     with pytest.raises(requests.exceptions.ConnectionError, match="Max retries"):
-        http.get(f"http://127.0.0.1:{free_port()}/x", timeout=2)
+        http.get(f"http://127.0.0.1:{unused_port()}/x", timeout=2)
     http.close()
 
 

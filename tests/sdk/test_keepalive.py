@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from conveyor.client.keepalive import ConnectFailed, KeepAlivePool, ReplyFailed, TlsFailed
-from tests.sdk.local_http import QuietServer, serve_tls
+from tests.sdk.local_http import QuietServer, serve_tls, unused_port
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -133,10 +133,9 @@ def test_tls_is_verified_against_the_ca_bundle(tls_server):
 
 
 def test_no_connection_and_no_reply_are_told_apart(server):
-    from conveyor_runner.testing.services import free_port
 
     with pytest.raises(ConnectFailed, match="cannot connect") as refused:
-        KeepAlivePool(f"http://127.0.0.1:{free_port()}", {}).request("POST", "/x", b"", 2)
+        KeepAlivePool(f"http://127.0.0.1:{unused_port()}", {}).request("POST", "/x", b"", 2)
     assert not refused.value.timeout
     with pytest.raises(ReplyFailed, match="timed out") as late:
         KeepAlivePool(_url(server), {}).request("POST", "/slow", b"", 0.2)

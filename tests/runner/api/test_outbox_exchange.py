@@ -9,13 +9,13 @@ REST fixtures of this folder, not a whole agent.)
 from __future__ import annotations
 
 import secrets
-import socket
 
 import pytest
 
 from conveyor_runner.agent.errors import ControlPlaneUnreachable, ReportRejected
 from conveyor_runner.agent.outbox import CLAIM_ATTEMPTS, Outbox
 from conveyor_runner.agent.reporter import Reporter
+from conveyor_runner.testing.services import free_port
 from tests.runner.api.faas import deploy, push
 from tests.runner.api.test_replica_batches import execute, logs, record
 
@@ -83,10 +83,8 @@ def test_claims_alone_give_up_after_the_bounded_tries_so_their_deliveries_return
     """With the control plane unreachable, an exchange of claims only is tried as often as
     any bounded agent call (about 15 s of backoff), then its claims fail: the consumer
     nacks their deliveries, which return to the queue for a replica that can claim them."""
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    reporter = Reporter(f"http://127.0.0.1:{port}/api/v1", "token", "service", "replica")
+    reporter = Reporter(f"http://127.0.0.1:{free_port()}/api/v1", "token", "service",
+                        "replica")  # a port nothing listens on
     outbox = Outbox(reporter)
     outbox.start()
     try:
